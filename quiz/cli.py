@@ -1,0 +1,94 @@
+"""The ``python -m quiz`` command line for authors: validate, schema, new, export."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import loader, schema, settings
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _content_dir(value: str | None) -> Path:
+    return Path(value) if value else settings.current().content_dir
+
+
+def _split_targets(paths: list[str], default_root: Path) -> list[tuple[Path, list[Path] | None]]:
+    """Group command-line paths into (content root, case files or None for all)."""
+    groups: dict[Path, list[Path] | None] = {}
+    for raw in paths or [str(default_root)]:
+        path = Path(raw)
+        if path.is_dir():
+            root = path if (path / loader.BANK_FILE).exists() or (path / loader.CASES_DIR).is_dir() else path.parent
+            if path.name == loader.CASES_DIR and not (path / loader.BANK_FILE).exists():
+                root = path.parent
+            groups[root] = None
+        else:
+            root = next((p for p in (path.parent, path.parent.parent) if (p / loader.BANK_FILE).exists()), default_root)
+            if groups.get(root, []) is not None:
+                groups.setdefault(root, []).append(path)  # type: ignore[union-attr]
+    return list(groups.items())
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    sources = Path(args.sources) if args.sources else settings.current().sources_dir
+    if sources is not None and not sources.is_dir():
+        print(f"error: --sources {sources} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    files = cases = errors = warnings = 0
+    for root, case_paths in _split_targets(args.paths, _content_dir(args.content)):
+        if case_paths is None and not root.exists():
+            print(f"error: {root} does not exist", file=sys.stderr)
+            return EXIT_USAGE
+        for path in case_paths or []:
+            if not path.exists():
+                print(f"error: {path} does not exist", file=sys.stderr)
+                return EXIT_USAGE
+        content = loader.load_content(root, sources=sources, case_paths=case_paths)
+        for problem in content.problems:
+            strict_error = args.strict and problem.severity == "warning"
+            print(str(problem).replace(": warning: ", ": ") if strict_error else problem)
+        files += content.files
+        cases += len(content.cases)
+        errors += len(content.errors)
+        warnings += len(content.warnings)
+    if args.strict:
+        errors, warnings = errors + warnings, 0
+    print(f"{files} files, {cases} valid cases, {errors} errors, {warnings} warnings")
+    return EXIT_INVALID if errors else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else _content_dir(None) / "schema"
+    for path in schema.write(out):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m quiz", description="Tools for the vignette content.")
+    parser.add_argument("--content", metavar="DIR", help="content folder (default: $QUIZ_CONTENT_DIR or content/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="check content files and report located errors")
+    validate.add_argument("paths", nargs="*", metavar="PATH", help="content folders or case files (default: the content folder)")
+    validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    validate.add_argument("--sources", metavar="DIR", help="folder of source report texts; checks every evidence quote")
+    validate.set_defaults(run=cmd_validate)
+
+    schema_cmd = sub.add_parser("schema", help="write the JSON Schemas of the content files")
+    schema_cmd.add_argument("--out", metavar="DIR", help="output folder (default: <content>/schema)")
+    schema_cmd.set_defaults(run=cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if getattr(args, "content", None) is None:
+        args.content = None
+    return args.run(args)

@@ -1,0 +1,294 @@
+"""Turn content files, good or hostile, into valid cases or located problems.
+
+``load_content`` reads a content folder (``questions.yaml`` and ``cases/*.yaml``)
+and returns every valid case together with every problem: one bad file never
+hides the good ones. Parsed files are cached by path, size and modification
+time, so the app can call it on every rerun and still pick up edits.
+"""
+from __future__ import annotations
+
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from . import checks, evidence, yaml_reader
+from .model import Case, CatalogueEntry, Question, QuestionBank, Stage
+from .problems import Problem, field_path
+
+BANK_FILE = "questions.yaml"
+CASES_DIR = "cases"
+
+
+@dataclass
+class Parsed:
+    """One file's outcome: the model (None when it has errors) and its problems."""
+
+    model: BaseModel | None
+    problems: list[Problem]
+    document: yaml_reader.Document | None = None
+
+
+@dataclass
+class Content:
+    """A content folder as the app and the command line see it."""
+
+    root: Path
+    cases: dict[str, Case] = field(default_factory=dict)
+    case_files: dict[str, Path] = field(default_factory=dict)
+    bank: QuestionBank | None = None
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def catalogue(self) -> dict[str, CatalogueEntry]:
+        return {entry.id: entry for entry in self.bank.catalogue} if self.bank else {}
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+# --- reading one file -------------------------------------------------------
+
+def parse(raw: bytes, model: type[BaseModel], name: str) -> tuple[BaseModel | None, yaml_reader.Document | None, list[Problem]]:
+    """Bytes -> validated model, or the located problems; never raises on bad content."""
+    try:
+        document = yaml_reader.read(yaml_reader.decode(raw))
+    except yaml_reader.YamlProblem as exc:
+        return None, None, [Problem(name, exc.line, exc.column, "", exc.message)]
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        return None, document, [Problem(name, 1, 1, "", f"the file must be a mapping of fields, not a {kind}")]
+    try:
+        return model.model_validate(document.data), document, []
+    except ValidationError as exc:
+        return None, document, [_from_pydantic(error, document, model, name) for error in exc.errors()]
+
+
+def _from_pydantic(error: dict, document: yaml_reader.Document, model: type[BaseModel], name: str) -> Problem:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        fields = _fields_at(model, loc[:-1])
+        hint = checks.did_you_mean(str(loc[-1]), fields)
+        line, column = document.position(loc, key=True)
+        return Problem(name, line, column, field_path(loc), f"unknown field {loc[-1]!r}{hint}")
+    if kind == "missing":
+        line, column = document.position(loc[:-1])
+        return Problem(name, line, column, field_path(loc), "required field is missing")
+    line, column = document.position(loc)
+    message = error["msg"]
+    if kind == "string_pattern_mismatch":
+        message = "must be an id of lower-case letters, digits and hyphens, like 'neck-mass'"
+    elif kind in ("string_type", "int_type", "int_parsing", "float_type", "float_parsing", "list_type", "dict_type", "model_type"):
+        message = f"{message[0].lower()}{message[1:]}"
+    if kind not in ("missing",) and not isinstance(value, (dict, list)) and value is not None:
+        message += f", got {_short(value)}"
+    elif isinstance(value, (dict, list)) and kind.endswith("_type"):
+        message += f", got a {'mapping' if isinstance(value, dict) else 'list'}"
+    return Problem(name, line, column, field_path(loc), message)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fields_at(model: type, loc: tuple) -> list[str]:
+    """Field names of the model found at ``loc``, for "did you mean" hints."""
+    current: object = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else None
+        elif isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+        elif typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+        else:
+            return []
+    current = _unwrap(current)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _unwrap(annotation: object) -> object:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = options[0]
+        else:
+            return annotation
+
+
+def _located(findings, document: yaml_reader.Document, name: str) -> list[Problem]:
+    out = []
+    for loc, message, severity in findings:
+        line, column = document.position(loc)
+        out.append(Problem(name, line, column, field_path(loc), message, severity))
+    return out
+
+
+def resolve_labels(case: Case, catalogue: dict[str, CatalogueEntry]) -> Case:
+    """Fill every catalogue option's label, so a loaded case needs no catalogue to be played."""
+
+    def question(q: Question) -> Question:
+        options = [o if o.label else o.model_copy(update={"label": catalogue[o.id].label}) for o in q.options]
+        return q.model_copy(update={"options": options})
+
+    def stage(s: Stage) -> Stage:
+        return s.model_copy(update={"questions": [question(q) for q in s.questions]})
+
+    return case.model_copy(update={"stages": [stage(s) for s in case.stages]})
+
+
+def parse_case(raw: bytes, name: str, catalogue: dict[str, CatalogueEntry], *, stem: str | None = None,
+               sources: Path | None = None) -> Parsed:
+    """Validate one vignette's bytes against the model, the catalogue and the lint rules.
+
+    With ``sources`` (the folder of report texts) every evidence quote is looked up too.
+    """
+    case, document, problems = parse(raw, Case, name)
+    if document is not None:
+        problems += _located(checks.placeholders(document.data), document, name)
+    if case is None:
+        return Parsed(None, sorted(problems), document)
+    source_text = None
+    source = checks.source_path(case, sources)
+    if source is not None:
+        if source.is_file():
+            source_text = evidence.source_text(source)
+        else:
+            problems.append(Problem(name, *document.position(("source", "text_file")), "source.text_file",
+                                    f"source text {source} not found; quotes not checked", "warning"))
+    findings = list(checks.check_case(case, catalogue, stem=stem))
+    findings += checks.lint_case(case, catalogue, source_text=source_text)
+    problems += _located(findings, document, name)
+    if any(p.severity == "error" for p in problems):
+        return Parsed(None, sorted(problems), document)
+    return Parsed(resolve_labels(case, catalogue), sorted(problems), document)
+
+
+def parse_bank(raw: bytes, name: str) -> Parsed:
+    bank, document, problems = parse(raw, QuestionBank, name)
+    if bank is None:
+        return Parsed(None, problems, document)
+    problems += _located(checks.check_bank(bank), document, name)
+    return Parsed(None if any(p.severity == "error" for p in problems) else bank, sorted(problems), document)
+
+
+# --- reading a folder, with a cache -----------------------------------------
+
+_file_cache: dict[tuple, Parsed] = {}
+_content_cache: dict[tuple, Content] = {}
+
+
+def _read(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(yaml_reader.MAX_BYTES + 1)
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def display_name(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def load_content(root: Path | str, *, sources: Path | str | None = None, case_paths: list[Path] | None = None) -> Content:
+    """Every valid case of a content folder and every problem found, cached by file signature.
+
+    ``case_paths`` restricts the cases read (the command line's file arguments);
+    by default every ``cases/*.yaml`` under ``root`` is read.
+    """
+    root = Path(root)
+    sources = Path(sources) if sources else None
+    bank_path = root / BANK_FILE
+    if case_paths is None:
+        try:
+            with os.scandir(root / CASES_DIR) as entries:
+                case_paths = sorted(Path(e.path) for e in entries if e.name.endswith((".yaml", ".yml")) and e.is_file())
+        except OSError:
+            case_paths = []
+    signatures = tuple((str(p), _signature(p)) for p in [bank_path, *case_paths])
+    key = (str(root), str(sources), signatures)
+    if key in _content_cache:
+        return _content_cache[key]
+
+    content = Content(root=root)
+    if signatures[0][1] is None:
+        content.problems.append(Problem(display_name(bank_path), 1, 1, "", f"the shared question bank {BANK_FILE} is missing"))
+        catalogue: dict[str, CatalogueEntry] = {}
+        bank_document = None
+    else:
+        content.files += 1
+        bank = _cached(bank_path, signatures[0][1], "bank", lambda raw, name: parse_bank(raw, name))
+        content.bank = bank.model  # type: ignore[assignment]
+        content.problems += bank.problems
+        bank_document = bank.document
+        catalogue = content.catalogue
+
+    catalogue_key = signatures[0][1]
+    for path, signature in zip(case_paths, (s for _, s in signatures[1:])):
+        name = display_name(path)
+        if signature is None:
+            content.problems.append(Problem(name, 1, 1, "", "file not found"))
+            continue
+        content.files += 1
+        parsed = _cached(path, signature, ("case", catalogue_key, str(sources)),
+                         lambda raw, name, path=path: parse_case(raw, name, catalogue, stem=path.stem, sources=sources))
+        content.problems += parsed.problems
+        case = parsed.model
+        if case is None:
+            continue
+        if case.id in content.cases:
+            content.problems.append(Problem(name, 1, 1, "id", f"case id {case.id!r} is also used by {display_name(content.case_files[case.id])}"))
+            continue
+        content.cases[case.id] = case  # type: ignore[assignment]
+        content.case_files[case.id] = path
+    if content.bank is not None and case_paths and len(content.cases) == len(case_paths):
+        content.problems += _review_links(content, bank_path, bank_document)
+    _content_cache.clear()  # only the newest state is worth keeping
+    _content_cache[key] = content
+    return content
+
+
+def _cached(path: Path, signature, kind, parse_fn) -> Parsed:
+    key = (str(path), signature, kind)
+    if key not in _file_cache:
+        if len(_file_cache) > 20_000:
+            _file_cache.clear()
+        _file_cache[key] = parse_fn(_read(path), display_name(path))
+    return _file_cache[key]
+
+
+def _review_links(content: Content, bank_path: Path, document: yaml_reader.Document) -> list[Problem]:
+    """Review questions must point at cases that exist (checked only when all cases loaded)."""
+    out = []
+    for i, question in enumerate(content.bank.review):  # type: ignore[union-attr]
+        for j, case_id in enumerate(question.cases):
+            if case_id not in content.cases:
+                hint = checks.did_you_mean(case_id, content.cases)
+                loc = ("review", i, "cases", j)
+                out.append(Problem(display_name(bank_path), *document.position(loc), field_path(loc), f"no case has id {case_id!r}{hint}", "warning"))
+    return out

@@ -1,0 +1,246 @@
+"""Read untrusted YAML into plain data, remembering where every value came from.
+
+PyYAML's loaders are built for trusted files: they keep the last of two
+duplicate keys, turn ``no`` into ``False`` and expand aliases without limit.
+This reader drives the (C, when present) event parser itself and builds only
+dicts, lists, strings, numbers, booleans and None, so no tag can ever make a
+Python object, and every rule below is checked in one bounded pass.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+try:  # the C parser is ~10x faster; fall back to pure Python when libyaml is absent
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_BYTES = 512 * 1024
+MAX_DEPTH = 40
+MAX_NODES = 100_000  # after alias expansion: stops "billion laughs" documents early
+
+Path = tuple  # of str | int: ("stages", 1, "questions", 0, "answer")
+
+_YAML11_BOOLS = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
+_CORE_TAGS = {
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "seq", "map")
+}
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+class YamlProblem(Exception):
+    """The file cannot be read as content; carries a 1-based line and column."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+@dataclass
+class Document:
+    """Plain data from one YAML file, and the position of every value and key in it."""
+
+    data: object
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Line and column of ``path``, or of its nearest ancestor that exists."""
+        table = self.key_positions if key else self.positions
+        path = tuple(path)
+        if path in table:
+            return table[path]
+        while path:
+            path = path[:-1]
+            if path in self.positions:
+                return self.positions[path]
+        return (1, 1)
+
+
+def decode(raw: bytes) -> str:
+    """Decode UTF-8 strictly, naming the line and column of the first bad byte."""
+    if len(raw) > MAX_BYTES:
+        raise YamlProblem(f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise YamlProblem(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded; save the file as UTF-8",
+            line,
+            column,
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise YamlProblem("file is empty: it holds no YAML content")
+    return text
+
+
+def _where(mark) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def read(text: str) -> Document:
+    """Parse one YAML document into plain data; raise :class:`YamlProblem` on anything unsafe."""
+    positions: dict[Path, tuple[int, int]] = {}
+    key_positions: dict[Path, tuple[int, int]] = {}
+    anchors: dict[str, tuple[object, int]] = {}  # name -> (value, node count)
+    # Each open collection: [container, path, pending_key, key_mark, anchor, node_count, seen_keys]
+    stack: list[list] = []
+    total_nodes = 0
+    root: object = None
+    documents = 0
+
+    def attach(value: object, mark, nodes: int, anchor: str | None) -> None:
+        nonlocal root, total_nodes
+        total_nodes += nodes
+        if total_nodes > MAX_NODES:
+            raise YamlProblem(
+                f"document expands to more than {MAX_NODES:,} values (aliases expand too far)",
+                *_where(mark),
+            )
+        if anchor:
+            anchors[anchor] = (value, nodes)
+        if not stack:
+            root = value
+            positions[()] = _where(mark)
+            return
+        top = stack[-1]
+        container, path = top[0], top[1]
+        top[5] += nodes
+        if isinstance(container, list):
+            child = path + (len(container),)
+            container.append(value)
+            positions.setdefault(child, _where(mark))
+        elif top[2] is _NO_KEY:
+            if not isinstance(value, str) or isinstance(value, _Marker):
+                raise YamlProblem("keys must be plain text", *_where(mark))
+            if value in top[6]:
+                first = top[6][value]
+                raise YamlProblem(
+                    f"duplicate key {value!r} (first at line {first[0]}); YAML would keep "
+                    "only the last one",
+                    *_where(mark),
+                )
+            top[6][value] = _where(mark)
+            top[2], top[3] = value, mark
+            top[5] -= nodes  # keys are not values
+            key_positions[path + (value,)] = _where(mark)
+        else:
+            key = top[2]
+            container[key] = value
+            positions[path + (key,)] = _where(mark)
+            top[2] = _NO_KEY
+
+    parser = _Loader(text)
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None:
+                break
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                _check_tag(event)
+                value = _scalar(event)
+                attach(value, event.start_mark, 1, event.anchor)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                _check_tag(event)
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", *_where(event.start_mark))
+                path = _child_path(stack)
+                container: object = {} if kind is yaml.MappingStartEvent else []
+                stack.append([container, path, _NO_KEY, None, event.anchor, 1, {}, event.start_mark])
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                container, _, _, _, anchor, nodes, _, mark = stack.pop()
+                attach(container, mark, nodes, anchor)
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in anchors:
+                    raise YamlProblem(
+                        f"alias *{event.anchor} refers to an anchor that is not defined before it "
+                        "or that contains the alias itself",
+                        *_where(event.start_mark),
+                    )
+                value, nodes = anchors[event.anchor]
+                attach(value, event.start_mark, nodes, None)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise YamlProblem(
+                        "more than one YAML document ('---'); put one vignette in each file",
+                        *_where(event.start_mark),
+                    )
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = _where(mark) if mark else (1, 1)
+        raise YamlProblem(f"YAML syntax: {exc.problem or exc}", line, column) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"YAML syntax: {exc}") from None
+    finally:
+        parser.dispose()
+    if root is None:
+        raise YamlProblem("file is empty: it holds no YAML content")
+    return Document(root, positions, key_positions)
+
+
+class _Marker(str):
+    pass
+
+
+_NO_KEY = _Marker("<no key>")
+
+
+def _child_path(stack: list[list]) -> Path:
+    if not stack:
+        return ()
+    container, path, key = stack[-1][0], stack[-1][1], stack[-1][2]
+    if isinstance(container, list):
+        return path + (len(container),)
+    if key is _NO_KEY:
+        raise YamlProblem("keys must be plain text", *_where(stack[-1][7]))
+    return path + (key,)
+
+
+def _check_tag(event) -> None:
+    tag = event.tag
+    if tag in (None, "!", "?") or tag in _CORE_TAGS:
+        return
+    raise YamlProblem(
+        f"tag {tag!r} is not allowed: content files hold plain text, numbers and lists only",
+        *_where(event.start_mark),
+    )
+
+
+def _scalar(event) -> object:
+    value = event.value
+    if event.style or event.implicit == (False, True) or event.tag == "tag:yaml.org,2002:str":
+        return value  # quoted or block scalar, or explicitly text
+    if _YAML11_BOOLS.match(value):
+        raise YamlProblem(
+            f"unquoted {value!r} is read as a yes/no value by YAML 1.1; write "
+            f"\"{value}\" in quotes if you mean text, or true/false",
+            *_where(event.start_mark),
+        )
+    tag = event.tag or _resolver.resolve(yaml.ScalarNode, value, (True, False))
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return value.lower() == "true"
+    if tag in (_INT, _FLOAT) and ":" not in value:  # "10:30" stays text, not sexagesimal 630
+        node = yaml.ScalarNode(tag, value)
+        return _constructor.construct_yaml_int(node) if tag == _INT else _constructor.construct_yaml_float(node)
+    if tag == "tag:yaml.org,2002:merge":
+        raise YamlProblem(
+            "merge keys ('<<') are not supported; write the fields out",
+            *_where(event.start_mark),
+        )
+    return value  # timestamps and anything else stay text
