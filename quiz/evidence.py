@@ -13,7 +13,7 @@ from pathlib import Path
 _HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u00ad": "", "\u00a0": " ", "\u2009": " "})
 _TAGS = re.compile(r"</?[a-zA-Z][^>]*>")
 _MARKS = re.compile(r"[*_`#]|\\(?=[_\\*])")
-_BROKEN_WORD = re.compile(r"(?<=[a-z])- +(?=[a-z])")
+_WORD_HYPHEN = re.compile(r"(?<=[A-Za-z])- ?(?=[A-Za-z])")
 _SPACE = re.compile(r"\s+")
 
 
@@ -23,7 +23,9 @@ def normalise(text: str) -> str:
     text = _TAGS.sub("", text)
     text = _MARKS.sub("", text)
     text = _SPACE.sub(" ", text)
-    text = _BROKEN_WORD.sub("", text)
+    # "reli- able" (a word broken at a line end) and "single-fraction" (a compound
+    # broken at its hyphen) cannot be told apart, so hyphens between letters are dropped.
+    text = _WORD_HYPHEN.sub("", text)
     return text.strip()
 
 

@@ -1,0 +1,326 @@
+"""Progress and class sessions in one database, through SQLAlchemy Core.
+
+SQLite (the default, a file, no server) and PostgreSQL run the same code: the
+database is chosen by one URL. Each change is one short transaction, so several
+browser sessions and several Streamlit processes can share the database; on
+SQLite, WAL lets readers go on while one writer commits.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+
+metadata = sa.MetaData()
+
+learners = sa.Table(
+    "learners", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+attempts = sa.Table(
+    "attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("case_id", sa.String(80), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("earned", sa.Float),
+    sa.Column("possible", sa.Integer),
+)
+
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("stage_kind", sa.String(40), nullable=False),
+    sa.Column("question_id", sa.String(80), nullable=False),
+    sa.Column("question_kind", sa.String(40), nullable=False),
+    sa.Column("option_id", sa.String(80), nullable=False),
+    sa.Column("best_id", sa.String(80), nullable=False),
+    sa.Column("credit", sa.Float, nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("attempt_id", "question_id", name="one_answer_per_question"),
+)
+
+review_answers = sa.Table(
+    "review_answers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("question_id", sa.String(80), nullable=False),
+    sa.Column("option_id", sa.String(80), nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+class_sessions = sa.Table(
+    "class_sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(12), nullable=False, unique=True),
+    sa.Column("case_id", sa.String(80), nullable=False),
+    sa.Column("stage_index", sa.Integer, nullable=False, default=0),
+    sa.Column("phase", sa.String(20), nullable=False),
+    sa.Column("host_secret", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=0),
+)
+
+class_students = sa.Table(
+    "class_students", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("class_sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("nickname", sa.String(40), nullable=False),
+    sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("session_id", "nickname", name="one_nickname_per_session"),
+)
+
+class_answers = sa.Table(
+    "class_answers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("class_sessions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("student_id", sa.Integer, sa.ForeignKey("class_students.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("question_id", sa.String(80), nullable=False),
+    sa.Column("option_id", sa.String(80), nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("student_id", "question_id", name="one_class_answer_per_question"),
+    sa.Index("class_answers_by_question", "session_id", "question_id"),
+)
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used; the message says what to do."""
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def explain(error: Exception, url: str) -> StoreError:
+    """Turn a driver error into a message a person can act on."""
+    text = str(getattr(error, "orig", error)).lower()
+    where = url.split("@")[-1]
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"The progress database at {where} is damaged and cannot be read. "
+                          "Move the file aside (your content is not affected) or set QUIZ_DATABASE_URL to a new file.")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"The progress database at {where} is locked by another program. Try again in a moment.")
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return StoreError(f"The progress database at {where} cannot be written: check the file's permissions.")
+    if "could not connect" in text or "connection" in text or "unable to open" in text:
+        return StoreError(f"Cannot open the progress database at {where}: {text.splitlines()[0]}")
+    return StoreError(f"Database error at {where}: {text.splitlines()[0] if text else type(error).__name__}")
+
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(url: str) -> sa.Engine:
+    """One Engine (a thread-safe connection pool, not a connection) per database URL."""
+    with _engines_lock:
+        if url not in _engines:
+            if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            _engines[url] = engine
+        return _engines[url]
+
+
+def dispose_all() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    id: int
+    learner_id: int
+    case_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    earned: float | None
+    possible: int | None
+
+
+class Store:
+    """The one place that writes to the database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine = engine_for(url)
+            metadata.create_all(self.engine)
+        except exc.SQLAlchemyError as error:
+            raise explain(error, url) from None
+
+    def _run(self, work, *, write: bool = True):
+        try:
+            with (self.engine.begin() if write else self.engine.connect()) as conn:
+                return work(conn)
+        except exc.IntegrityError:
+            raise
+        except exc.SQLAlchemyError as error:
+            raise explain(error, self.url) from None
+
+    # --- learners -----------------------------------------------------------
+    def learner_id(self, name: str) -> int:
+        """The id of the learner with this display name, created on first use."""
+        name = name.strip()
+        if not name:
+            raise ValueError("A display name is needed to keep your progress.")
+
+        def work(conn):
+            found = conn.execute(sa.select(learners.c.id).where(learners.c.name == name)).scalar()
+            if found is not None:
+                return found
+            return conn.execute(learners.insert().values(name=name, created_at=now())).inserted_primary_key[0]
+
+        try:
+            return self._run(work)
+        except exc.IntegrityError:  # another session created it a moment ago
+            return self._run(lambda conn: conn.execute(sa.select(learners.c.id).where(learners.c.name == name)).scalar_one(), write=False)
+
+    # --- self-study attempts ------------------------------------------------
+    def current_attempt(self, learner_id: int, case_id: str) -> AttemptRecord:
+        """The unfinished attempt at this case, or a new one."""
+
+        def work(conn):
+            row = conn.execute(
+                sa.select(attempts).where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
+                                          attempts.c.finished_at.is_(None)).order_by(attempts.c.id.desc()).limit(1)
+            ).first()
+            if row is None:
+                new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
+                row = conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()
+            return AttemptRecord(**row._mapping)
+
+        return self._run(work)
+
+    def new_attempt(self, learner_id: int, case_id: str) -> AttemptRecord:
+        """Start over: abandon any unfinished attempt (its answers stay in history) and open a new one."""
+
+        def work(conn):
+            conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
+                                                 attempts.c.finished_at.is_(None),
+                                                 ~sa.exists().where(answers.c.attempt_id == attempts.c.id)))
+            new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
+            return AttemptRecord(**conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()._mapping)
+
+        return self._run(work)
+
+    def record_stage(self, attempt_id: int, stage_index: int, stage_kind: str, results: Iterable,
+                     finished: tuple[float, int] | None = None) -> bool:
+        """Store a committed stage's answers in one transaction; False if it was stored before (double click)."""
+        stamp = now()
+        rows = [dict(attempt_id=attempt_id, stage_index=stage_index, stage_kind=stage_kind, question_id=r.question_id,
+                     question_kind=r.kind, option_id=r.chosen.id, best_id=r.best.id, credit=r.credit, answered_at=stamp)
+                for r in results]
+
+        def work(conn):
+            conn.execute(answers.insert(), rows)
+            if finished is not None:
+                conn.execute(attempts.update().where(attempts.c.id == attempt_id).values(
+                    finished_at=stamp, earned=finished[0], possible=finished[1]))
+            return True
+
+        try:
+            return self._run(work)
+        except exc.IntegrityError:
+            return False
+
+    def committed_choices(self, attempt_id: int) -> list[dict[str, str]]:
+        """Stored choices of an attempt, stage by stage, to rebuild it with ``engine.replay``."""
+        rows = self._run(lambda conn: conn.execute(
+            sa.select(answers.c.stage_index, answers.c.question_id, answers.c.option_id)
+            .where(answers.c.attempt_id == attempt_id).order_by(answers.c.stage_index, answers.c.id)).all(), write=False)
+        stages: dict[int, dict[str, str]] = {}
+        for stage_index, question_id, option_id in rows:
+            stages.setdefault(stage_index, {})[question_id] = option_id
+        return [stages[i] for i in sorted(stages) if i == list(sorted(stages)).index(i)]
+
+    def attempts(self, learner_id: int) -> list[AttemptRecord]:
+        rows = self._run(lambda conn: conn.execute(
+            sa.select(attempts).where(attempts.c.learner_id == learner_id).order_by(attempts.c.id)).all(), write=False)
+        return [AttemptRecord(**row._mapping) for row in rows]
+
+    def answer_history(self, learner_id: int) -> list[dict]:
+        """Every stored self-study answer of a learner, with its attempt's case and time."""
+        query = (sa.select(attempts.c.case_id, attempts.c.id.label("attempt_id"), answers.c.stage_index, answers.c.stage_kind,
+                           answers.c.question_id, answers.c.question_kind, answers.c.option_id, answers.c.best_id,
+                           answers.c.credit, answers.c.answered_at)
+                 .join(attempts, answers.c.attempt_id == attempts.c.id)
+                 .where(attempts.c.learner_id == learner_id).order_by(answers.c.answered_at, answers.c.id))
+        return [dict(row._mapping) for row in self._run(lambda conn: conn.execute(query).all(), write=False)]
+
+    def record_review(self, learner_id: int, question_id: str, option_id: str, correct: bool) -> None:
+        self._run(lambda conn: conn.execute(review_answers.insert().values(
+            learner_id=learner_id, question_id=question_id, option_id=option_id, correct=correct, answered_at=now())))
+
+    def review_history(self, learner_id: int) -> list[dict]:
+        query = sa.select(review_answers).where(review_answers.c.learner_id == learner_id).order_by(review_answers.c.id)
+        return [dict(row._mapping) for row in self._run(lambda conn: conn.execute(query).all(), write=False)]
+
+    def reset_learner(self, learner_id: int) -> None:
+        """Forget a learner's attempts, answers and review history (the name stays)."""
+
+        def work(conn):
+            ids = sa.select(attempts.c.id).where(attempts.c.learner_id == learner_id)
+            conn.execute(answers.delete().where(answers.c.attempt_id.in_(ids)))
+            conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id))
+            conn.execute(review_answers.delete().where(review_answers.c.learner_id == learner_id))
+
+        self._run(work)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def stage_choices(rows: Iterable[Mapping]) -> list[dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    for row in rows:
+        out.setdefault(row["stage_index"], {})[row["question_id"]] = row["option_id"]
+    return [out[i] for i in sorted(out)]
+
+
+_stores: dict[str, Store] = {}
+
+
+def open_store(url: str) -> Store:
+    """The Store for a URL, made once per process: it holds an engine (a pool), never a connection."""
+    store = _stores.get(url)
+    if store is None:
+        store = _stores[url] = Store(url)
+    return store
+
+
+def forget_stores() -> None:
+    """Drop cached stores and engines (tests, and after the database file was replaced)."""
+    _stores.clear()
+    dispose_all()

@@ -1,0 +1,117 @@
+"""The case library: non-spoiler cards, filters, search and a random pick; opens the player."""
+from __future__ import annotations
+
+import random
+
+import streamlit as st
+
+from .. import progress
+from ..model import Case
+from . import common, player
+
+DIFFICULTIES = ["introductory", "intermediate", "advanced"]
+
+
+def matches(case: Case, text: str) -> bool:
+    """Search over what the card shows, so a search can never find a case by its diagnosis."""
+    haystack = " ".join([case.title, case.summary, *case.tags.region, case.tags.origin, *case.tags.specialty,
+                         case.difficulty, *case.objectives]).lower()
+    return all(word in haystack for word in text.lower().split())
+
+
+def filter_cases(cases: list[Case], *, regions=(), origins=(), specialties=(), difficulties=(), text="") -> list[Case]:
+    out = []
+    for case in cases:
+        if regions and not set(regions) & set(case.tags.region):
+            continue
+        if origins and case.tags.origin not in origins:
+            continue
+        if specialties and not set(specialties) & set(case.tags.specialty):
+            continue
+        if difficulties and case.difficulty not in difficulties:
+            continue
+        if text and not matches(case, text):
+            continue
+        out.append(case)
+    return out
+
+
+def render() -> None:
+    current = common.content()
+    learner = common.learner_name()
+    case_id = st.query_params.get(player.CASE_PARAM)
+    if case_id:
+        case = current.cases.get(case_id)
+        if case is None:
+            st.error(f"There is no playable case with the id {case_id!r}. It may have been renamed, or its file has errors.")
+            if st.button("Show all cases"):
+                st.query_params.pop(player.CASE_PARAM, None)
+                st.rerun()
+            common.content_notice(current)
+            return
+        if not learner:
+            st.title(case.title)
+            st.info("Type a display name in the sidebar to start: your answers are saved under it.", icon="👤")
+            return
+        store = common.store()
+        if store is not None:
+            player.render(case, store, learner)
+        return
+
+    st.title("Case library")
+    st.caption("Reason through published case reports stage by stage: commit a leading diagnosis and a next step, "
+               "then see the explanations and the next stage.")
+    common.content_notice(current)
+    cases = list(current.cases.values())
+    if not cases:
+        st.warning("No playable case in the content folder yet.")
+        return
+    with st.container(border=True):
+        text = st.text_input("Search", placeholder="e.g. neck, spine, woman", key="library-search")
+        cols = st.columns(4)
+        regions = cols[0].multiselect("Region", sorted({r for c in cases for r in c.tags.region}), key="f-region")
+        origins = cols[1].multiselect("Origin", sorted({c.tags.origin for c in cases}), key="f-origin")
+        specialties = cols[2].multiselect("Specialty", sorted({s for c in cases for s in c.tags.specialty}), key="f-specialty")
+        difficulties = cols[3].multiselect("Difficulty", [d for d in DIFFICULTIES if any(c.difficulty == d for c in cases)], key="f-difficulty")
+    shown = filter_cases(cases, regions=regions, origins=origins, specialties=specialties,
+                         difficulties=difficulties, text=text)
+    top = st.columns([3, 1])
+    top[0].caption(f"{len(shown)} of {len(cases)} cases")
+    if top[1].button("🎲 Random case", disabled=not shown, key="random-case"):
+        st.query_params[player.CASE_PARAM] = random.choice(shown).id
+        st.rerun()
+
+    statuses = _statuses(cases, learner)
+    columns = st.columns(2)
+    for index, case in enumerate(shown):
+        with columns[index % 2].container(border=True):
+            st.markdown(f"**{case.title}**")
+            st.caption(case.summary)
+            st.markdown(" ".join(f":blue-badge[{t}]" for t in case.tags.region) + f" :violet-badge[{case.tags.origin}]"
+                        + " " + " ".join(f":gray-badge[{s}]" for s in case.tags.specialty))
+            status = statuses.get(case.id)
+            line = f"{case.difficulty.capitalize()} · about {case.minutes} min · {len(case.stages)} stages"
+            if status is not None:
+                line += f" · {status.label}"
+                if status.best_percent is not None:
+                    line += f" · best {status.best_percent:g}%"
+            st.caption(line)
+            if st.button("Open case", key=f"open-{case.id}"):
+                st.query_params[player.CASE_PARAM] = case.id
+                st.rerun()
+
+
+def _statuses(cases: list[Case], learner: str | None) -> dict[str, progress.CaseStatus]:
+    if not learner:
+        return {}
+    store = common.store()
+    if store is None:
+        return {}
+    learner_id = store.learner_id(learner)
+    records = store.attempts(learner_id)
+    history = store.answer_history(learner_id)
+    committed: dict[int, set[int]] = {}
+    for row in history:
+        committed.setdefault(row["attempt_id"], set()).add(row["stage_index"])
+    counts = {attempt_id: len(stages) for attempt_id, stages in committed.items()}
+    return {case.id: progress.case_status(case, records, counts) for case in cases}
