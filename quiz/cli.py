@@ -1,4 +1,4 @@
-"""The ``python -m quiz`` command line for authors: validate, schema, new, export."""
+"""The ``python -m quiz`` command line for authors: validate, schema, new, export, docs."""
 from __future__ import annotations
 
 import argparse
@@ -66,6 +66,74 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from . import scaffold
+
+    content_dir = _content_dir(args.content)
+    try:
+        path = scaffold.create(content_dir, args.id, force=args.force)
+    except scaffold.ScaffoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    shown = loader.display_name(path)
+    if shown.startswith(".."):
+        shown = str(path.resolve())
+    print(f"wrote {shown}")
+    print(f"fill in every TODO placeholder, then run: python -m quiz validate {shown}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import export
+
+    root = _content_dir(args.content)
+    if not root.is_dir():
+        print(f"error: content folder {root} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    content = loader.load_content(root)
+    for problem in content.errors:
+        print(problem, file=sys.stderr)
+    text = export.render(content, args.format)
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    count = sum(1 for _ in export.questions(content))
+    where = f" to {args.out}" if args.out else ""
+    print(
+        f"exported {count} questions from {len(content.cases)} valid cases and the review list{where}; "
+        f"{len(content.errors)} errors, {len(content.warnings)} warnings (see python -m quiz validate)",
+        file=sys.stderr,
+    )
+    return EXIT_INVALID if content.errors else EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from . import docgen
+
+    path = Path(args.file) if args.file else docgen.AUTHORING_DOC
+    shown = loader.display_name(path)
+    try:
+        changed = docgen.update_file(path, check=args.check)
+    except (OSError, docgen.MarkerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.check:
+        if changed:
+            print(f"{shown}: the field reference is out of date; run: python -m quiz docs", file=sys.stderr)
+            return EXIT_INVALID
+        print(f"{shown}: the field reference is up to date")
+        return EXIT_OK
+    print(f"{'updated' if changed else 'unchanged'} {shown}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m quiz", description="Tools for the vignette content.")
     parser.add_argument("--content", metavar="DIR", help="content folder (default: $QUIZ_CONTENT_DIR or content/)")
@@ -80,6 +148,23 @@ def build_parser() -> argparse.ArgumentParser:
     schema_cmd = sub.add_parser("schema", help="write the JSON Schemas of the content files")
     schema_cmd.add_argument("--out", metavar="DIR", help="output folder (default: <content>/schema)")
     schema_cmd.set_defaults(run=cmd_schema)
+
+    new = sub.add_parser("new", help="write a commented skeleton for a new case: <content>/cases/ID.yaml")
+    new.add_argument("id", metavar="ID",
+                     help="case id: a slug of the presenting complaint, e.g. neck-swelling-dysphagia")
+    new.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    new.set_defaults(run=cmd_new)
+
+    export_cmd = sub.add_parser("export", help="export the questions of every valid case and the review questions")
+    export_cmd.add_argument("--format", required=True, choices=("gift", "csv"),
+                            help="Moodle GIFT, or CSV with one row per option")
+    export_cmd.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
+    export_cmd.set_defaults(run=cmd_export)
+
+    docs = sub.add_parser("docs", help="regenerate the field reference in docs/authoring.md from the model")
+    docs.add_argument("--check", action="store_true", help="change nothing; exit 1 if the reference is out of date")
+    docs.add_argument("--file", metavar="FILE", help=argparse.SUPPRESS)
+    docs.set_defaults(run=cmd_docs)
     return parser
 
 

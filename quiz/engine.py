@@ -253,3 +253,23 @@ def replay(case: Case, committed: list[Mapping[str, str]]) -> Attempt:
     for index, choices in enumerate(committed):
         attempt = commit(case, attempt, index, choices)
     return attempt
+
+
+def review_question(question) -> Question:
+    """A cross-case review question (``model.ReviewQuestion``) in the shape the grader takes."""
+    from .model import Option
+
+    return Question(
+        id=question.id, kind="review", prompt=question.prompt, answer=question.answer,
+        options=[Option(id=o.id, label=o.label, explanation=o.explanation) for o in question.options],
+        teaching_note=question.teaching_note,
+    )
+
+
+def find_question(case: Case, question_id: str) -> tuple[int, Question] | None:
+    """The stage index and question with this id, to re-ask a question from a learner's history."""
+    for index, stage in enumerate(case.stages):
+        for question in stage.questions:
+            if question.id == question_id:
+                return index, question
+    return None

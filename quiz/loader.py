@@ -262,7 +262,8 @@ def load_content(root: Path | str, *, sources: Path | str | None = None, case_pa
         if case is None:
             continue
         if case.id in content.cases:
-            content.problems.append(Problem(name, 1, 1, "id", f"case id {case.id!r} is also used by {display_name(content.case_files[case.id])}"))
+            where = parsed.document.position(("id",)) if parsed.document else (1, 1)
+            content.problems.append(Problem(name, *where, "id", f"case id {case.id!r} is also used by {display_name(content.case_files[case.id])}"))
             continue
         content.cases[case.id] = case  # type: ignore[assignment]
         content.case_files[case.id] = path

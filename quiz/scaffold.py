@@ -92,7 +92,8 @@ def _todo(hint: str) -> str:
     return _q(f"{PLACEHOLDER}: {hint}")
 
 
-def _options(kind: str, preferred: Sequence[str], catalogue: Mapping[str, CatalogueEntry], indent: str) -> tuple[list[str], str]:
+def _options(kind: str, preferred: Sequence[str], catalogue: Mapping[str, CatalogueEntry],
+             indent: str) -> tuple[list[str], str]:
     """YAML lines of a question's options, and the id of the one marked best."""
     ids = pick(kind, preferred, catalogue)
     lines: list[str] = []
@@ -100,7 +101,8 @@ def _options(kind: str, preferred: Sequence[str], catalogue: Mapping[str, Catalo
     for n, option_id in enumerate(ids + inline):
         lines.append(f"{indent}- id: {option_id}")
         if option_id in inline:
-            lines.append(f"{indent}  label: {_todo(f'label of this {kind} option (the catalogue has too few; prefer adding it there)')}")
+            hint = f"label of this {kind} option (the catalogue has too few; prefer adding it there)"
+            lines.append(f"{indent}  label: {_todo(hint)}")
         hint = (
             "why this is the best answer now, from the findings shown so far"
             if n == 0 else

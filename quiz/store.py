@@ -205,12 +205,12 @@ class Store:
 
     # --- self-study attempts ------------------------------------------------
     def current_attempt(self, learner_id: int, case_id: str) -> AttemptRecord:
-        """The unfinished attempt at this case, or a new one."""
+        """The latest attempt at this case, finished or not (a finished one shows its reveal), or a new one."""
 
         def work(conn):
             row = conn.execute(
-                sa.select(attempts).where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
-                                          attempts.c.finished_at.is_(None)).order_by(attempts.c.id.desc()).limit(1)
+                sa.select(attempts).where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id)
+                .order_by(attempts.c.id.desc()).limit(1)
             ).first()
             if row is None:
                 new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]

@@ -65,7 +65,8 @@ class Document:
 def decode(raw: bytes) -> str:
     """Decode UTF-8 strictly, naming the line and column of the first bad byte."""
     if len(raw) > MAX_BYTES:
-        raise YamlProblem(f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")
+        # the loader reads at most MAX_BYTES + 1 bytes, so len(raw) is not the file's size
+        raise YamlProblem(f"file is larger than the limit of {MAX_BYTES:,} bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -90,6 +91,19 @@ def _where(mark) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
+def _offset_where(text: str, position: int) -> tuple[int, int]:
+    """Line and column of a reader error's offset (in UTF-8 bytes for libyaml, characters otherwise)."""
+    if _Loader.__name__.startswith("C"):
+        before = text.encode("utf-8")[:position].decode("utf-8", "ignore")
+    else:
+        before = text[:position]
+    return (before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
 def read(text: str) -> Document:
     """Parse one YAML document into plain data; raise :class:`YamlProblem` on anything unsafe."""
     positions: dict[Path, tuple[int, int]] = {}
@@ -101,9 +115,10 @@ def read(text: str) -> Document:
     root: object = None
     documents = 0
 
-    def attach(value: object, mark, nodes: int, anchor: str | None) -> None:
+    def attach(value: object, mark, nodes: int, anchor: str | None, new: int | None = None) -> None:
+        """Attach ``value`` (``nodes`` values in all, ``new`` of them not yet counted)."""
         nonlocal root, total_nodes
-        total_nodes += nodes
+        total_nodes += nodes if new is None else new
         if total_nodes > MAX_NODES:
             raise YamlProblem(
                 f"document expands to more than {MAX_NODES:,} values (aliases expand too far)",
@@ -142,8 +157,9 @@ def read(text: str) -> Document:
             positions[path + (key,)] = _where(mark)
             top[2] = _NO_KEY
 
-    parser = _Loader(text)
+    parser = None
     try:
+        parser = _Loader(text)  # the pure-Python reader checks characters here already
         while True:
             event = parser.get_event()
             if event is None:
@@ -162,7 +178,7 @@ def read(text: str) -> Document:
                 stack.append([container, path, _NO_KEY, None, event.anchor, 1, {}, event.start_mark])
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 container, _, _, _, anchor, nodes, _, mark = stack.pop()
-                attach(container, mark, nodes, anchor)
+                attach(container, mark, nodes, anchor, new=1)  # its children are counted
             elif kind is yaml.AliasEvent:
                 if event.anchor not in anchors:
                     raise YamlProblem(
@@ -179,14 +195,19 @@ def read(text: str) -> Document:
                         "more than one YAML document ('---'); put one vignette in each file",
                         *_where(event.start_mark),
                     )
+    except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or b"?")
+        raise YamlProblem(f"YAML syntax: unacceptable character #x{char:04x}: {exc.reason}",
+                          *_offset_where(text, exc.position)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = _where(mark) if mark else (1, 1)
-        raise YamlProblem(f"YAML syntax: {exc.problem or exc}", line, column) from None
+        raise YamlProblem(f"YAML syntax: {_one_line(exc.problem or exc)}", line, column) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"YAML syntax: {exc}") from None
+        raise YamlProblem(f"YAML syntax: {_one_line(exc)}") from None
     finally:
-        parser.dispose()
+        if parser is not None:
+            parser.dispose()
     if root is None:
         raise YamlProblem("file is empty: it holds no YAML content")
     return Document(root, positions, key_positions)
@@ -237,7 +258,13 @@ def _scalar(event) -> object:
         return value.lower() == "true"
     if tag in (_INT, _FLOAT) and ":" not in value:  # "10:30" stays text, not sexagesimal 630
         node = yaml.ScalarNode(tag, value)
-        return _constructor.construct_yaml_int(node) if tag == _INT else _constructor.construct_yaml_float(node)
+        try:
+            return _constructor.construct_yaml_int(node) if tag == _INT else _constructor.construct_yaml_float(node)
+        except ValueError:  # "0x_", "0b_" or "!!int abc": not a number after all
+            if event.tag:
+                raise YamlProblem(f"{value!r} is not a valid {'integer' if tag == _INT else 'number'}",
+                                  *_where(event.start_mark)) from None
+            return value
     if tag == "tag:yaml.org,2002:merge":
         raise YamlProblem(
             "merge keys ('<<') are not supported; write the fields out",

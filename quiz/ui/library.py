@@ -13,8 +13,8 @@ DIFFICULTIES = ["introductory", "intermediate", "advanced"]
 
 
 def matches(case: Case, text: str) -> bool:
-    """Search over what the card shows, so a search can never find a case by its diagnosis."""
-    haystack = " ".join([case.title, case.summary, *case.tags.region, case.tags.origin, *case.tags.specialty,
+    """Search over what a card shows before play, so a search can never find a case by its diagnosis."""
+    haystack = " ".join([case.title, case.summary, *case.tags.region, *case.tags.specialty,
                          case.difficulty, *case.objectives]).lower()
     return all(word in haystack for word in text.lower().split())
 
@@ -68,13 +68,11 @@ def render() -> None:
         return
     with st.container(border=True):
         text = st.text_input("Search", placeholder="e.g. neck, spine, woman", key="library-search")
-        cols = st.columns(4)
+        cols = st.columns(3)
         regions = cols[0].multiselect("Region", sorted({r for c in cases for r in c.tags.region}), key="f-region")
-        origins = cols[1].multiselect("Origin", sorted({c.tags.origin for c in cases}), key="f-origin")
-        specialties = cols[2].multiselect("Specialty", sorted({s for c in cases for s in c.tags.specialty}), key="f-specialty")
-        difficulties = cols[3].multiselect("Difficulty", [d for d in DIFFICULTIES if any(c.difficulty == d for c in cases)], key="f-difficulty")
-    shown = filter_cases(cases, regions=regions, origins=origins, specialties=specialties,
-                         difficulties=difficulties, text=text)
+        specialties = cols[1].multiselect("Specialty", sorted({s for c in cases for s in c.tags.specialty}), key="f-specialty")
+        difficulties = cols[2].multiselect("Difficulty", [d for d in DIFFICULTIES if any(c.difficulty == d for c in cases)], key="f-difficulty")
+    shown = filter_cases(cases, regions=regions, specialties=specialties, difficulties=difficulties, text=text)
     top = st.columns([3, 1])
     top[0].caption(f"{len(shown)} of {len(cases)} cases")
     if top[1].button("🎲 Random case", disabled=not shown, key="random-case"):
@@ -87,9 +85,11 @@ def render() -> None:
         with columns[index % 2].container(border=True):
             st.markdown(f"**{case.title}**")
             st.caption(case.summary)
-            st.markdown(" ".join(f":blue-badge[{t}]" for t in case.tags.region) + f" :violet-badge[{case.tags.origin}]"
-                        + " " + " ".join(f":gray-badge[{s}]" for s in case.tags.specialty))
             status = statuses.get(case.id)
+            # Primary or metastatic is part of the answer: shown only once the case is completed.
+            origin = f" :violet-badge[{case.tags.origin}]" if status and status.attempts_finished else ""
+            st.markdown(" ".join(f":blue-badge[{t}]" for t in case.tags.region) + origin
+                        + " " + " ".join(f":gray-badge[{s}]" for s in case.tags.specialty))
             line = f"{case.difficulty.capitalize()} · about {case.minutes} min · {len(case.stages)} stages"
             if status is not None:
                 line += f" · {status.label}"

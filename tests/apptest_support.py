@@ -1,0 +1,102 @@
+"""Driving the real app with AppTest: reading the page and playing a case."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from quiz import store
+from quiz.model import Case
+
+from conftest import REPO
+
+TEXT_ELEMENTS = ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader",
+                 "text", "code", "metric", "expander", "toast")
+
+
+def fresh_app(**query: str) -> AppTest:
+    """A new app session (as after a server restart): caches and stores cleared."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    store.forget_stores()
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def page_app(page: str, **query: str) -> AppTest:
+    """One page module of ``quiz/ui`` run on its own (AppTest cannot follow st.navigation between pages)."""
+    st.cache_data.clear()
+    store.forget_stores()
+    at = AppTest.from_string(f"from quiz.ui import {page}\n{page}.render()\n", default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def page_text(at: AppTest) -> str:
+    """Every piece of text the page sends to the browser, hidden popovers and expanders included."""
+    parts: list[str] = []
+    for kind in TEXT_ELEMENTS:
+        for element in at.get(kind):
+            for attr in ("value", "label", "body", "proto"):
+                value = getattr(element, attr, None)
+                if isinstance(value, str):
+                    parts.append(value)
+    for radio in at.radio:
+        parts.append(radio.label)
+        parts.extend(str(o) for o in radio.options)
+    for button in at.button:
+        parts.append(button.label)
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv())
+    return "\n".join(parts)
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def answer_stage(at: AppTest, case: Case, stage_index: int, choose: Callable) -> AppTest:
+    """Select an option for every question of the open stage and commit."""
+    stage = case.stages[stage_index]
+    for question in stage.questions:
+        radio = next(r for r in at.radio if r.key.endswith(f"-{stage_index + 1}-{question.id}"))
+        radio.set_value(choose(question))
+    submit = next(b for b in at.button if b.label == "Commit answers")
+    submit.click()
+    return at.run()
+
+
+def click(at: AppTest, label_start: str) -> AppTest:
+    button = next(b for b in at.button if b.label.startswith(label_start))
+    button.click()
+    return at.run()
+
+
+def texts_of_stage(case: Case, index: int) -> Iterable[str]:
+    """A stage's findings (its heading, often one word such as "Imaging", is no secret)."""
+    stage = case.stages[index]
+    for finding in stage.findings:
+        yield finding.text
+
+
+def key_texts(case: Case, index: int) -> Iterable[str]:
+    """What must stay hidden until a stage is committed: explanations and teaching notes."""
+    for question in case.stages[index].questions:
+        for option in question.options:
+            if option.explanation:
+                yield option.explanation
+        if question.teaching_note:
+            yield question.teaching_note
+
+
+def reveal_texts(case: Case) -> Iterable[str]:
+    reveal = case.reveal
+    yield reveal.diagnosis
+    for item in (*reveal.management, *reveal.outcome):
+        yield item.text
+    yield from reveal.teaching_points
+    yield case.source.title
