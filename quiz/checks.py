@@ -93,6 +93,13 @@ def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str
 def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_text: str | None = None) -> Iterator[Finding]:
     """Item-writing and faithfulness rules: warnings, or errors under ``--strict``."""
     terms = spoiler_terms(case, catalogue)
+    named = names_any(case.id.replace("-", " ").replace("_", " "), terms)
+    if named:
+        yield ("id",), f"names the diagnosis ({named!r}); the id is shown in links before play", "warning"
+    for s, stage in enumerate(case.stages):
+        named = names_any(stage.heading, terms)
+        if named:
+            yield ("stages", s, "heading"), f"names the diagnosis ({named!r}); a heading is shown before the stage's questions are answered", "warning"
     for field in ("title", "summary"):
         named = names_any(getattr(case, field), terms)
         if named:

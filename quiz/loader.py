@@ -224,6 +224,7 @@ def load_content(root: Path | str, *, sources: Path | str | None = None, case_pa
     root = Path(root)
     sources = Path(sources) if sources else None
     bank_path = root / BANK_FILE
+    whole_folder = case_paths is None
     if case_paths is None:
         try:
             with os.scandir(root / CASES_DIR) as entries:
@@ -267,9 +268,10 @@ def load_content(root: Path | str, *, sources: Path | str | None = None, case_pa
             continue
         content.cases[case.id] = case  # type: ignore[assignment]
         content.case_files[case.id] = path
-    if content.bank is not None and case_paths and len(content.cases) == len(case_paths):
-        content.problems += _review_links(content, bank_path, bank_document)
-    _content_cache.clear()  # only the newest state is worth keeping
+    if content.bank is not None and whole_folder:
+        content.problems += _review_links(content, bank_path, bank_document, case_paths)
+    if len(_content_cache) >= 8:  # a few states (the app's, a CLI subset, a preview) are worth keeping
+        _content_cache.pop(next(iter(_content_cache)))
     _content_cache[key] = content
     return content
 
@@ -283,12 +285,13 @@ def _cached(path: Path, signature, kind, parse_fn) -> Parsed:
     return _file_cache[key]
 
 
-def _review_links(content: Content, bank_path: Path, document: yaml_reader.Document) -> list[Problem]:
-    """Review questions must point at cases that exist (checked only when all cases loaded)."""
+def _review_links(content: Content, bank_path: Path, document: yaml_reader.Document, case_paths: list[Path]) -> list[Problem]:
+    """Review questions must point at cases that exist (a case file with errors has been reported already)."""
+    stems = {path.stem for path in case_paths}
     out = []
     for i, question in enumerate(content.bank.review):  # type: ignore[union-attr]
         for j, case_id in enumerate(question.cases):
-            if case_id not in content.cases:
+            if case_id not in content.cases and case_id not in stems:
                 hint = checks.did_you_mean(case_id, content.cases)
                 loc = ("review", i, "cases", j)
                 out.append(Problem(display_name(bank_path), *document.position(loc), field_path(loc), f"no case has id {case_id!r}{hint}", "warning"))

@@ -16,6 +16,7 @@ Slug = Annotated[
     StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", min_length=1, max_length=80),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1_000)]
 
 #: Stage kinds in the order a clinical team usually learns things. Authors may
@@ -153,7 +154,7 @@ class Case(Strict):
     """A staged vignette built from one published case report."""
 
     id: Slug = Field(description="Unique id; must equal the file name without .yaml.")
-    title: Text = Field(description="List title. Must not name the diagnosis.", max_length=120)
+    title: Title = Field(description="List title: the presenting complaint, age and sex. Must not name the diagnosis.")
     summary: Text = Field(description="One or two sentences for the case list. Must not name the diagnosis.")
     source: Source
     tags: Tags

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh Debian machine (root, apt) and run all tests,
+# the real-browser tests and the PostgreSQL runs included. Usage: bash scripts/test.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing Debian's chromium for the browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+echo "== installing Python packages"
+python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+
+export QUIZ_SOURCES_DIR="${QUIZ_SOURCES_DIR:-$(cd .. && pwd)/shared/seeds}"
+if [ -x .ci/postgres.sh ] && [ -z "${QUIZ_TEST_POSTGRES_URL:-}" ]; then
+  echo "== starting a throwaway PostgreSQL server"
+  QUIZ_TEST_POSTGRES_URL="$(bash .ci/postgres.sh)"
+  export QUIZ_TEST_POSTGRES_URL
+fi
+
+echo "== validating content"
+python3 -m quiz validate --strict --sources "$QUIZ_SOURCES_DIR" content/
+echo "== running tests"
+python3 -m pytest "$@"
