@@ -82,6 +82,9 @@ class_students = sa.Table(
     sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("session_id", "nickname", name="one_nickname_per_session"),
 )
+# Nicknames are unique ignoring case ("Ann" and "ann" are one student), even when both join at once.
+sa.Index("one_nickname_per_session_ci", class_students.c.session_id, sa.func.lower(class_students.c.nickname),
+         unique=True)
 
 class_answers = sa.Table(
     "class_answers", metadata,
@@ -219,6 +222,34 @@ class Store:
 
         return self._run(work)
 
+    def resume(self, name: str, case_id: str) -> tuple[int, AttemptRecord, list[dict[str, str]]]:
+        """Learner id, latest attempt at the case and its committed choices, read in one go.
+
+        The player calls this on every rerun, so the common case (all three exist) costs one
+        read-only connection; only a first visit writes.
+        """
+
+        def read(conn):
+            row = conn.execute(
+                sa.select(learners.c.id.label("learner"), attempts)
+                .select_from(learners.outerjoin(attempts, sa.and_(attempts.c.learner_id == learners.c.id,
+                                                                   attempts.c.case_id == case_id)))
+                .where(learners.c.name == name.strip()).order_by(attempts.c.id.desc()).limit(1)
+            ).first()
+            if row is None or row.id is None:
+                return None
+            record = AttemptRecord(**{k: row._mapping[k] for k in AttemptRecord.__dataclass_fields__})
+            choices = conn.execute(
+                sa.select(answers.c.stage_index, answers.c.question_id, answers.c.option_id)
+                .where(answers.c.attempt_id == record.id).order_by(answers.c.stage_index, answers.c.id)).all()
+            return row.learner, record, stage_choices(r._mapping for r in choices)
+
+        found = self._run(read, write=False)
+        if found is not None:
+            return found
+        learner_id = self.learner_id(name)
+        return learner_id, self.current_attempt(learner_id, case_id), []
+
     def new_attempt(self, learner_id: int, case_id: str) -> AttemptRecord:
         """Start over: abandon any unfinished attempt (its answers stay in history) and open a new one."""
 
@@ -256,10 +287,7 @@ class Store:
         rows = self._run(lambda conn: conn.execute(
             sa.select(answers.c.stage_index, answers.c.question_id, answers.c.option_id)
             .where(answers.c.attempt_id == attempt_id).order_by(answers.c.stage_index, answers.c.id)).all(), write=False)
-        stages: dict[int, dict[str, str]] = {}
-        for stage_index, question_id, option_id in rows:
-            stages.setdefault(stage_index, {})[question_id] = option_id
-        return [stages[i] for i in sorted(stages) if i == list(sorted(stages)).index(i)]
+        return stage_choices(row._mapping for row in rows)
 
     def attempts(self, learner_id: int) -> list[AttemptRecord]:
         rows = self._run(lambda conn: conn.execute(

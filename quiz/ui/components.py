@@ -29,52 +29,57 @@ def stage_label(stage: StageView, total: int) -> str:
     return f"Stage {stage.number} of {total}: {kind_label(stage.kind)}"
 
 
-def findings(items: tuple[Finding, ...] | list[Finding], *, quotes: bool = True) -> None:
-    """Findings as markdown; each one's verbatim source quotes one click away."""
+def findings(items: tuple[Finding, ...] | list[Finding], *, key: str | None = None, quotes: bool = True) -> None:
+    """Findings as one markdown list; with ``key``, a toggle shows each one's verbatim source quotes."""
+    show_quotes = quotes and key is not None and any(f.evidence for f in items) and st.toggle(
+        "Show source quotes", key=f"quotes-{key}", help="What the case report says, word for word")
+    lines = []
     for finding in items:
-        if quotes and finding.evidence:
-            text_col, quote_col = st.columns([12, 2], vertical_alignment="top")
-            with text_col:
-                st.markdown(f"- {finding.text}")
-            with quote_col:
-                with st.popover("Source", help="What the case report says, word for word"):
-                    for quote in finding.evidence:
-                        st.markdown(f"> {quote}")
-        else:
-            st.markdown(f"- {finding.text}")
+        lines.append(f"- {finding.text}")
         if finding.note:
-            st.caption(f"Note: {finding.note}")
+            lines.append(f"  \n  *Note: {finding.note}*")
+        if show_quotes:
+            lines.extend(f"\n  > “{quote}”" for quote in finding.evidence)
+    st.markdown("\n".join(lines))
 
 
-def stage_body(stage: StageView) -> None:
+def stage_body(stage: StageView, key: str) -> None:
     st.markdown(f"#### {stage.heading}")
-    findings(stage.findings)
+    findings(stage.findings, key=f"{key}-{stage.number}")
     for image in stage.images:
         st.image(image.path, caption=f"{image.caption} ({image.credit})")
 
 
 def question_form(stage: StageView, key: str, on_commit: Callable[[int, dict[str, str]], str | None]) -> None:
-    """The open stage's questions, nothing selected, and one commit for all of them."""
+    """The open stage's questions, nothing selected, and one commit for all of them.
+
+    The commit runs as the button's callback, before the script reruns, so the page that
+    follows already shows the feedback (one rerun, not two).
+    """
+    radio_keys = {q.id: f"{key}-{stage.number}-{q.id}" for q in stage.questions}
+    message_key = f"{key}-message-{stage.number}"
+
+    def commit() -> None:
+        choices = {qid: st.session_state.get(radio_key) for qid, radio_key in radio_keys.items()}
+        missing = [q.prompt for q in stage.questions if choices[q.id] is None]
+        if missing:
+            st.session_state[message_key] = ("warning", "Choose an answer for every question before you commit: " + "; ".join(missing))
+            return
+        problem = on_commit(stage.number - 1, choices)  # type: ignore[arg-type]
+        if problem:
+            st.session_state[message_key] = ("error", problem)
+
     with st.form(key=f"{key}-form-{stage.number}"):
-        choices: dict[str, str | None] = {}
         for question in stage.questions:
             labels = {o.id: o.label for o in question.options}
-            choices[question.id] = st.radio(
+            st.radio(
                 f"**{QUESTION_LABELS.get(question.kind, question.kind.capitalize())}:** {question.prompt}",
-                options=list(labels), format_func=labels.__getitem__, index=None,
-                key=f"{key}-{stage.number}-{question.id}",
+                options=list(labels), format_func=labels.__getitem__, index=None, key=radio_keys[question.id],
             )
-        submitted = st.form_submit_button("Commit answers", type="primary")
-    if submitted:
-        missing = [q.prompt for q in stage.questions if choices.get(q.id) is None]
-        if missing:
-            st.warning("Choose an answer for every question before you commit: " + "; ".join(missing), icon="✋")
-            return
-        problem = on_commit(stage.number - 1, {k: v for k, v in choices.items() if v is not None})
-        if problem:
-            st.error(problem)
-        else:
-            st.rerun()
+        st.form_submit_button("Commit answers", type="primary", on_click=commit)
+    message = st.session_state.pop(message_key, None)
+    if message:
+        (st.warning if message[0] == "warning" else st.error)(message[1])
 
 
 def verdict(result: QuestionResult) -> tuple[str, str]:
@@ -90,20 +95,28 @@ def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = Fal
     for result in results:
         icon, words = verdict(result)
         with st.container(border=True):
-            st.markdown(f"**{QUESTION_LABELS.get(result.kind, result.kind)}:** {result.prompt}")
-            st.markdown(f"{icon} You chose **{result.chosen.label}**. {words}")
+            lines = [f"**{QUESTION_LABELS.get(result.kind, result.kind)}:** {result.prompt}",
+                     f"{icon} You chose **{result.chosen.label}**. {words}"]
             if result.chosen.explanation:
-                st.markdown(f"*Your choice:* {result.chosen.explanation}")
+                lines.append(f"*Your choice:* {result.chosen.explanation}")
             if not result.correct and result.best.explanation:
-                st.markdown(f"*Best answer:* {result.best.explanation}")
+                lines.append(f"*Best answer:* {result.best.explanation}")
+            st.markdown("\n\n".join(lines))
             others = [o for o in result.options if not o.chosen and not o.best]
             if others:
                 with st.expander("Why not the other options?", expanded=expanded_others):
-                    for option in others:
-                        credit = f" ({option.credit:.0%} credit)" if option.credit else ""
-                        st.markdown(f"**{option.label}**{credit}: {option.explanation or '(no explanation given)'}")
+                    st.markdown("\n\n".join(
+                        f"**{o.label}**{f' ({o.credit:.0%} credit)' if o.credit else ''}: "
+                        f"{o.explanation or '(no explanation given)'}" for o in others))
             if result.teaching_note:
                 st.info(result.teaching_note, icon="🎓")
+
+
+def summary(results: tuple[QuestionResult, ...]) -> None:
+    """One line per question of a stage already moved past: what was chosen and the best answer."""
+    st.markdown("\n".join(
+        f"- {verdict(r)[0]} {QUESTION_LABELS.get(r.kind, r.kind)}: **{r.chosen.label}**"
+        + ("" if r.correct else f" (best: {r.best.label})") for r in results))
 
 
 def citation(source: Source) -> str:
@@ -125,13 +138,11 @@ def reveal(content: Reveal, source: Source | None) -> None:
     st.subheader("What the authors found and did")
     st.success(f"**Final diagnosis:** {content.diagnosis}", icon="🔬")
     if content.diagnosis_evidence:
-        with st.popover("Source"):
-            for quote in content.diagnosis_evidence:
-                st.markdown(f"> {quote}")
+        st.caption("The report: " + " … ".join(f"“{quote}”" for quote in content.diagnosis_evidence))
     st.markdown("##### Management as reported")
-    findings(content.management)
+    findings(content.management, key="reveal-management")
     st.markdown("##### Outcome and follow-up")
-    findings(content.outcome)
+    findings(content.outcome, key="reveal-outcome")
     st.markdown("##### Teaching points")
     for point in content.teaching_points:
         st.markdown(f"- {point}")
@@ -189,20 +200,18 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
     for stage in view.stages:
         if stage.results is not None and stage.number <= acknowledged:
             with st.expander(f"✔ {stage_label(stage, view.total_stages)} — {stage.heading}", expanded=False):
-                stage_body(stage)
-                feedback(stage.results)
+                findings(stage.findings)
+                summary(stage.results)
             continue
         st.markdown(f"### {stage_label(stage, view.total_stages)}")
-        stage_body(stage)
+        stage_body(stage, key)
         if stage.results is None:
             question_form(stage, key, on_commit)
             return
         st.markdown("##### Feedback")
         feedback(stage.results)
         label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
-        if st.button(label, type="primary", key=f"{key}-continue-{stage.number}"):
-            on_continue(stage.number)
-            st.rerun()
+        st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=on_continue, args=(stage.number,))
         return
     if view.finished and view.reveal is not None:
         reveal(view.reveal, view.source)

@@ -23,9 +23,7 @@ def render(case: Case, store: Store, learner: str) -> None:
     st.title(case.title)
     st.caption(case.summary)
     try:
-        learner_id = store.learner_id(learner)
-        record = store.current_attempt(learner_id, case.id)
-        choices = store.committed_choices(record.id)
+        learner_id, record, choices = store.resume(learner, case.id)
     except StoreError as error:
         st.error(str(error), icon="🛑")
         return
