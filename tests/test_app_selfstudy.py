@@ -177,3 +177,31 @@ def test_corrupted_database_gives_a_clear_message(tmp_path, monkeypatch):
     at = fresh_app(case=case.id, learner="Ada")
     assert_no_exception(at)
     assert any("damaged" in e.value for e in at.error)
+
+
+def test_quick_fire_review_question_gives_feedback():
+    at = page_app("review", learner="Rev")
+    assert_no_exception(at)
+    radio = next(r for r in at.radio if r.key.startswith("rq-"))
+    bank = loader.load_content(REPO / "content").bank
+    question = next(q for q in bank.review if radio.key.startswith(f"rq-{q.id}-"))
+    for option in question.options:  # nothing of the key before "Check answer"
+        assert option.explanation not in page_text(at)
+    radio.set_value(question.answer)
+    at.button(key=radio.key.replace("-choice", "-check")).click()
+    at.run()
+    text = page_text(at)
+    assert "Correct: this is the best answer." in text
+    assert all(o.explanation in text for o in question.options)
+    assert any(b.label == "Next question →" for b in at.button)
+
+
+def test_review_my_mistakes_lists_what_was_missed():
+    case = CASES[sorted(CASES)[0]]
+    play_case(case, worst, learner="Miss")
+    at = page_app("review", learner="Miss")
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "where your latest answer was not the best one" in text
+    for question in case.stages[0].questions:
+        assert question.prompt in text

@@ -1,0 +1,128 @@
+"""The seed vignettes and the question bank: faithful to their reports, playable, spoiler-free."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from quiz import checks, engine, evidence, loader
+
+
+def sources_dir() -> Path:
+    folder = Path(os.environ.get("QUIZ_SOURCES_DIR") or REPO.parent / "shared" / "seeds")
+    if not folder.is_dir():
+        message = f"source reports not found at {folder}: set QUIZ_SOURCES_DIR"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
+def all_quotes(case):
+    for s, stage in enumerate(case.stages):
+        for f, finding in enumerate(stage.findings):
+            for quote in finding.evidence:
+                yield f"stages[{s}].findings[{f}]", quote
+    reveal = case.reveal
+    for quote in reveal.diagnosis_evidence:
+        yield "reveal.diagnosis_evidence", quote
+    for part in ("management", "outcome", "discrepancies"):
+        for i, item in enumerate(getattr(reveal, part)):
+            for quote in item.evidence:
+                yield f"reveal.{part}[{i}]", quote
+
+
+def test_content_validates_strictly_with_every_quote_found():
+    content = loader.load_content(REPO / "content", sources=sources_dir())
+    assert [str(p) for p in content.problems] == []
+    assert len(content.cases) >= 5
+
+
+def test_every_quote_is_in_its_source(cases):
+    folder = sources_dir()
+    missing = []
+    for case in cases.values():
+        assert case.source.text_file, f"{case.id}: source.text_file is needed to check quotes"
+        text = evidence.source_text(folder / case.source.text_file)
+        for where, quote in all_quotes(case):
+            if not evidence.quote_found(quote, text):
+                missing.append(f"{case.id}: {where}: {quote!r}")
+            assert len(quote.split()) <= 45, f"{case.id}: {where}: quote too long to be a short quotation"
+    assert missing == []
+
+
+def test_every_finding_has_evidence(cases):
+    for case in cases.values():
+        for stage in case.stages:
+            for finding in stage.findings:
+                assert finding.evidence, f"{case.id}/{stage.id}: {finding.text[:60]}"
+        for item in (*case.reveal.management, *case.reveal.outcome):
+            assert item.evidence, f"{case.id}/reveal: {item.text[:60]}"
+
+
+def test_seed_cases_cover_the_five_reports(cases):
+    files = sorted(case.source.text_file for case in cases.values())
+    seeds = sorted(p.name for p in sources_dir().glob("*.txt"))
+    assert set(seeds) <= set(files)
+
+
+@pytest.mark.parametrize("choose", ["best", "worst"])
+def test_every_case_plays_to_its_reveal(cases, choose):
+    for case in cases.values():
+        attempt = engine.start(case)
+        for index, stage in enumerate(case.stages):
+            view = engine.view(case, attempt)
+            assert view.reveal is None and len(view.stages) == index + 1
+            if choose == "best":
+                picks = {q.id: q.answer for q in stage.questions}
+            else:
+                picks = {q.id: next(o.id for o in q.options if engine.credit(q, o.id) == 0) for q in stage.questions}
+            attempt = engine.commit(case, attempt, index, picks)
+        view = engine.view(case, attempt)
+        assert view.finished and view.reveal == case.reveal
+        possible = sum(len(stage.questions) for stage in case.stages)
+        assert view.score.possible == possible
+        assert view.score.percent == (100.0 if choose == "best" else 0.0)
+
+
+def test_every_stage_asks_diagnosis_and_next_step_with_4_to_6_explained_options(cases, content):
+    catalogue = content.catalogue
+    for case in cases.values():
+        for stage in case.stages:
+            kinds = sorted(q.kind for q in stage.questions)
+            assert kinds == ["diagnosis", "next_step"], f"{case.id}/{stage.id}: {kinds}"
+            for question in stage.questions:
+                assert 4 <= len(question.options) <= 6
+                assert all(o.explanation for o in question.options)
+                assert question.teaching_note
+                assert all(o.id in catalogue and catalogue[o.id].kind == question.kind for o in question.options), \
+                    f"{case.id}/{question.id}: options must be catalogue entries of kind {question.kind}"
+
+
+def test_titles_and_summaries_never_name_the_diagnosis(cases, content):
+    for case in cases.values():
+        terms = checks.spoiler_terms(case, content.catalogue)
+        assert terms, f"{case.id}: reveal.diagnosis_id must name a catalogue diagnosis"
+        for text in (case.id.replace("-", " "), case.title, case.summary, *case.objectives):
+            for term in terms + ["sarcoma", "metasta"]:
+                assert not re.search(re.escape(term), text, re.IGNORECASE), f"{case.id}: {text!r} names {term!r}"
+
+
+def test_reveal_has_teaching_points_and_a_citation(cases):
+    for case in cases.values():
+        assert 3 <= len(case.reveal.teaching_points) <= 5
+        assert case.source.title and (case.source.authors or case.source.note)
+
+
+def test_question_bank_has_enough_cross_case_review_questions(content):
+    review = content.bank.review
+    assert len(review) >= 15
+    assert len({q.topic for q in review}) >= 4
+    for question in review:
+        assert all(o.explanation for o in question.options)
+        assert question.answer in {o.id for o in question.options}
+        assert set(question.cases) <= set(content.cases)
+        assert question.references

@@ -1,0 +1,55 @@
+"""Progress figures from stored answers, computed in the core."""
+from __future__ import annotations
+
+from quiz import engine, progress
+from quiz.store import Store
+
+
+def play(store, learner, case, pick):
+    learner_id = store.learner_id(learner)
+    record = store.current_attempt(learner_id, case.id)
+    attempt = engine.start(case)
+    for index, stage in enumerate(case.stages):
+        attempt = engine.commit(case, attempt, index, {q.id: pick(q) for q in stage.questions})
+        done = engine.score(case, attempt) if engine.is_finished(case, attempt) else None
+        store.record_stage(record.id, index, stage.kind, engine.results(case, attempt, index),
+                           finished=(done.earned, done.possible) if done else None)
+    return learner_id
+
+
+def test_accuracy_status_and_mistakes(tmp_path, cases):
+    store = Store(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    first, second = sorted(cases)[:2]
+    wrong = lambda q: next(o.id for o in q.options if engine.credit(q, o.id) == 0)  # noqa: E731
+    learner = play(store, "Ada", cases[first], lambda q: q.answer)
+    play(store, "Ada", cases[second], wrong)
+    frame = progress.history_frame(store.answer_history(learner), cases)
+    assert len(frame) == sum(len(s.questions) for c in (first, second) for s in cases[c].stages)
+    by_stage = progress.accuracy_by(frame, "stage_kind").set_index("stage_kind")
+    assert by_stage.loc["presentation", "accuracy"] == 50.0
+    assert set(progress.accuracy_by_tag(frame)["tag"]) >= set(cases[first].tags.region)
+    assert progress.accuracy_over_time(frame)["answers"].sum() == len(frame)
+    missed = progress.mistakes(frame)
+    assert set(missed["case_id"]) == {second}
+    records = store.attempts(learner)
+    status = progress.case_status(cases[first], records, {})
+    assert status.label == "Completed" and status.best_percent == 100.0
+    csv = progress.to_csv(frame)
+    assert csv.splitlines()[0].startswith("answered_at,case_id")
+    store.reset_learner(learner)
+    assert store.answer_history(learner) == [] and store.attempts(learner) == []
+
+
+def test_resume_and_new_attempt(tmp_path, cases):
+    store = Store(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    case = cases[sorted(cases)[0]]
+    learner_id, record, choices = store.resume("Bo", case.id)
+    assert choices == []
+    attempt = engine.commit(case, engine.start(case), 0, {q.id: q.answer for q in case.stages[0].questions})
+    assert store.record_stage(record.id, 0, "presentation", engine.results(case, attempt, 0))
+    again = Store(f"sqlite:///{tmp_path / 'p.sqlite3'}")  # another process, same file
+    same_learner, same_record, stored = again.resume("Bo", case.id)
+    assert (same_learner, same_record.id) == (learner_id, record.id)
+    assert engine.replay(case, stored) == attempt
+    fresh = again.new_attempt(learner_id, case.id)
+    assert fresh.id != record.id and again.resume("Bo", case.id)[2] == []
