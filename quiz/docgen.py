@@ -4,9 +4,9 @@
 required, description), walking from :class:`~quiz.model.Case` and
 :class:`~quiz.model.QuestionBank` in field order. Types and limits come from the
 JSON Schema pydantic derives (what validation really enforces); descriptions
-from the model's ``Field(description=...)``, or from :data:`NOTES` for fields
-the model leaves undescribed. ``python -m quiz docs`` rewrites the block between
-the markers in the guide; ``--check`` only compares.
+from the model's ``Field(description=...)`` and class docstrings, the same text
+the JSON Schema gives editors as hover help. ``python -m quiz docs`` rewrites
+the block between the markers in the guide; ``--check`` only compares.
 """
 from __future__ import annotations
 
@@ -24,66 +24,6 @@ START = "<!-- field-reference:start -->"
 END = "<!-- field-reference:end -->"
 
 _SLUG_PATTERN = content_model.Slug.__metadata__[0].pattern  # type: ignore[attr-defined]
-
-#: Descriptions of fields (and models) that the model does not describe itself.
-#: Better moved into ``quiz/model.py`` (``Field(description=...)``), where they would
-#: also reach the JSON Schema and so the editor's hover help; those win over these.
-NOTES: dict[tuple[str, str], str] = {
-    ("Case", "source"): "The published report the vignette is drawn from.",
-    ("Case", "tags"): "Region, origin and specialty, for filtering the case list.",
-    ("Case", "difficulty"): "How hard the case is for the intended learners.",
-    ("Case", "minutes"): "About how long the case takes to play.",
-    ("Case", "objectives"): "3-5 learning objectives, shown before play: they must not name the diagnosis.",
-    ("Case", "stages"): "The stages in the order the team learned things; each is committed before the next opens.",
-    ("Case", "reveal"): "The conclusion, management and outcome, shown after the last stage.",
-    ("Source", "authors"): "Authors as in the byline, one item each.",
-    ("Source", "title"): "Title of the report as published (it may name the diagnosis: it is shown only at the end).",
-    ("Source", "journal"): "Journal name, if the report gives it.",
-    ("Source", "year"): "Year of publication.",
-    ("Source", "doi"): "DOI without the https://doi.org/ prefix, e.g. 10.25259/SNI_66_2024.",
-    ("Source", "url"): "Web address of the report.",
-    ("Source", "licence"): "Licence as the report states it, e.g. CC BY 4.0.",
-    ("Tags", "origin"): "Whether the lesion of the case is primary or metastatic.",
-    ("Tags", "specialty"): "Specialties involved, e.g. pathology, neurosurgery.",
-    ("Stage", "id"): "Unique within the case, e.g. presentation, imaging.",
-    ("Stage", "heading"): "Heading shown above the stage, e.g. Imaging.",
-    ("Stage", "findings"): "What the team learned at this stage, and nothing from later stages.",
-    ("Stage", "images"): "Images shown with the findings.",
-    ("Stage", "questions"): "One diagnosis and one next_step question, answered before the next stage opens.",
-    ("Image", "caption"): "Caption shown under the image.",
-    ("Question", "id"): "Unique within the case, e.g. imaging-diagnosis.",
-    ("Question", "prompt"): "The question, e.g. What is the leading diagnosis at this point?",
-    ("Question", "options"): "4-6 homogeneous options (all diagnoses or all next steps); 2-12 are accepted.",
-    ("Question", "teaching_note"): "The reasoning the question teaches, shown after the stage is committed.",
-    ("Reveal", "diagnosis_evidence"): "Verbatim quotes stating the final diagnosis.",
-    ("Reveal", "management"): "What was done: operation, drugs and doses, radiotherapy doses exactly as reported.",
-    ("Reveal", "outcome"): "Follow-up, with times.",
-    ("Reveal", "teaching_points"): "3-5 points supported by the report.",
-    ("Reveal", "discrepancies"): "Places where the report contradicts itself.",
-    ("Reveal", "references"): "Further sources the explanations rely on.",
-    ("Discrepancy", "text"): "What differs, e.g. two ages or two durations.",
-    ("Discrepancy", "evidence"): "A verbatim quote of each version.",
-    ("QuestionBank", "catalogue"): "Every diagnosis and next step that case options may name by id.",
-    ("QuestionBank", "review"): "Cross-case review questions.",
-    ("CatalogueEntry", "id"): "The id options use, e.g. core-needle-biopsy.",
-    ("CatalogueEntry", "label"): "Text shown for the option.",
-    ("CatalogueEntry", "synonyms"): "Other names; a case whose final diagnosis this is must not use them "
-    "in its title, summary or objectives.",
-    ("ReviewQuestion", "id"): "Unique among review questions.",
-    ("ReviewQuestion", "prompt"): "The question.",
-    ("ReviewQuestion", "options"): "4-6 options, each with its own label and explanation.",
-    ("ReviewQuestion", "answer"): "Id of the single best option.",
-    ("ReviewQuestion", "teaching_note"): "The point the question teaches, shown after answering.",
-    ("ReviewQuestion", "references"): "Citations supporting the answer.",
-    ("ReviewOption", "id"): "Unique within the question.",
-    ("ReviewOption", "label"): "Text shown for the option.",
-    ("ReviewOption", "explanation"): "Why the option is right or wrong.",
-    ("Image", ""): "An image shown with a stage's findings.",
-    ("Question", ""): "A question asked at the end of a stage, answered by choosing one option.",
-    ("Stage", ""): "One step of the work-up: findings, then questions.",
-    ("Tags", ""): "Labels for filtering the case list.",
-    ("ReviewOption", ""): "An option of a review question, with its own label.",
-}
 
 #: The two files' top-level models, with where they live.
 ROOTS: tuple[tuple[type[BaseModel], str], ...] = (
@@ -174,7 +114,7 @@ def _walk(schema: dict) -> list[str]:
 
 
 def _table(name: str, node: dict, defs: dict) -> list[str]:
-    doc = node.get("description") or NOTES.get((name, ""), "")
+    doc = node.get("description") or ""
     cls = getattr(content_model, name, None)
     fields = cls.model_fields if isinstance(cls, type) and issubclass(cls, BaseModel) else {}
     lines = [f"### {name}", ""]
@@ -184,7 +124,7 @@ def _table(name: str, node: dict, defs: dict) -> list[str]:
     required = set(node.get("required", []))
     for field, prop in node.get("properties", {}).items():
         info = fields.get(field)
-        description = (info.description if info else None) or prop.get("description") or NOTES.get((name, field), "")
+        description = (info.description if info else None) or prop.get("description") or ""
         needed = "yes" if field in required else _default(prop.get("default"))
         lines.append(f"| `{field}` | {_cell(_type(prop, defs))} | {needed} | {_cell(description)} |")
     return lines + [""]

@@ -59,8 +59,10 @@ class Finding(Strict):
 
 
 class Image(Strict):
+    """An image shown with a stage's findings."""
+
     path: Text = Field(description="Path of the image file, relative to the content folder.")
-    caption: Text
+    caption: Text = Field(description="Caption shown under the image.")
     alt: Text = Field(description="Alternative text for screen readers.")
     credit: Text = Field(description="Who made the image and under what licence.")
 
@@ -81,40 +83,61 @@ class Option(Strict):
 
 
 class Question(Strict):
-    id: Slug
+    """A question asked at the end of a stage, answered by choosing one option."""
+
+    id: Slug = Field(description="Unique within the case, e.g. imaging-diagnosis.")
     kind: Slug = Field(description="'diagnosis' or 'next_step'; other kinds are allowed.")
-    prompt: Text
-    options: list[Option] = Field(min_length=2, max_length=12)
+    prompt: Text = Field(description="The question, e.g. What is the leading diagnosis at this point?")
+    options: list[Option] = Field(
+        min_length=2,
+        max_length=12,
+        description="4-6 homogeneous options (all diagnoses or all next steps); 2-12 are accepted.",
+    )
     answer: Slug = Field(description="Id of the single best option.")
     acceptable: dict[Slug, Annotated[float, Field(gt=0, lt=1)]] = Field(
         default_factory=dict,
         description="Other defensible options and the partial credit (0-1, exclusive) each earns.",
     )
-    teaching_note: Text | None = None
+    teaching_note: Text | None = Field(
+        default=None,
+        description="The reasoning the question teaches, shown after the stage is committed.",
+    )
 
 
 class Stage(Strict):
-    id: Slug
+    """One step of the work-up: findings, then questions."""
+
+    id: Slug = Field(description="Unique within the case, e.g. presentation, imaging.")
     kind: Slug = Field(
         description="presentation, labs, imaging, histology, ihc, or another kind "
         "such as staging or intraoperative."
     )
-    heading: Text
-    findings: list[Finding] = Field(min_length=1)
-    images: list[Image] = Field(default_factory=list)
-    questions: list[Question] = Field(min_length=1)
+    heading: Text = Field(description="Heading shown above the stage, e.g. Imaging.")
+    findings: list[Finding] = Field(
+        min_length=1,
+        description="What the team learned at this stage, and nothing from later stages.",
+    )
+    images: list[Image] = Field(default_factory=list, description="Images shown with the findings.")
+    questions: list[Question] = Field(
+        min_length=1,
+        description="One diagnosis and one next_step question, answered before the next stage opens.",
+    )
 
 
 class Source(Strict):
     """The published report a vignette is drawn from."""
 
-    authors: list[Text] = Field(default_factory=list)
-    title: Text
-    journal: Text | None = None
-    year: Annotated[int, Field(ge=1800, le=2100)] | None = None
-    doi: Text | None = None
-    url: Text | None = None
-    licence: Text | None = None
+    authors: list[Text] = Field(default_factory=list, description="Authors as in the byline, one item each.")
+    title: Text = Field(
+        description="Title of the report as published (it may name the diagnosis: it is shown only at the end)."
+    )
+    journal: Text | None = Field(default=None, description="Journal name, if the report gives it.")
+    year: Annotated[int, Field(ge=1800, le=2100)] | None = Field(default=None, description="Year of publication.")
+    doi: Text | None = Field(
+        default=None, description="DOI without the https://doi.org/ prefix, e.g. 10.25259/SNI_66_2024."
+    )
+    url: Text | None = Field(default=None, description="Web address of the report.")
+    licence: Text | None = Field(default=None, description="Licence as the report states it, e.g. CC BY 4.0.")
     text_file: Text | None = Field(
         default=None,
         description="File name of the report's plain text in the sources folder, used to "
@@ -124,16 +147,20 @@ class Source(Strict):
 
 
 class Tags(Strict):
+    """Labels for filtering the case list."""
+
     region: list[Slug] = Field(min_length=1, description="Body regions, e.g. neck, spine.")
-    origin: Literal["primary", "metastatic", "unknown"]
-    specialty: list[Slug] = Field(min_length=1)
+    origin: Literal["primary", "metastatic", "unknown"] = Field(
+        description="Whether the lesion of the case is primary or metastatic."
+    )
+    specialty: list[Slug] = Field(min_length=1, description="Specialties involved, e.g. pathology, neurosurgery.")
 
 
 class Discrepancy(Strict):
     """A place where the report contradicts itself, and what the vignette chose."""
 
-    text: Text
-    evidence: list[Quote] = Field(min_length=1)
+    text: Text = Field(description="What differs, e.g. two ages or two durations.")
+    evidence: list[Quote] = Field(min_length=1, description="A verbatim quote of each version.")
     resolution: Text = Field(description="Which value the vignette uses and why.")
 
 
@@ -142,12 +169,19 @@ class Reveal(Strict):
 
     diagnosis: Text = Field(description="Final diagnosis: primary or metastatic, and site.")
     diagnosis_id: Slug | None = Field(default=None, description="Catalogue id of the final diagnosis.")
-    diagnosis_evidence: list[Quote] = Field(default_factory=list)
-    management: list[Finding] = Field(min_length=1)
-    outcome: list[Finding] = Field(min_length=1)
-    teaching_points: list[Text] = Field(min_length=1)
-    discrepancies: list[Discrepancy] = Field(default_factory=list)
-    references: list[Text] = Field(default_factory=list)
+    diagnosis_evidence: list[Quote] = Field(
+        default_factory=list, description="Verbatim quotes stating the final diagnosis."
+    )
+    management: list[Finding] = Field(
+        min_length=1,
+        description="What was done: operation, drugs and doses, radiotherapy doses exactly as reported.",
+    )
+    outcome: list[Finding] = Field(min_length=1, description="Follow-up, with times.")
+    teaching_points: list[Text] = Field(min_length=1, description="3-5 points supported by the report.")
+    discrepancies: list[Discrepancy] = Field(
+        default_factory=list, description="Places where the report contradicts itself."
+    )
+    references: list[Text] = Field(default_factory=list, description="Further sources the explanations rely on.")
 
 
 class Case(Strict):
@@ -156,49 +190,69 @@ class Case(Strict):
     id: Slug = Field(description="Unique id; must equal the file name without .yaml.")
     title: Title = Field(description="List title: the presenting complaint, age and sex. Must not name the diagnosis.")
     summary: Text = Field(description="One or two sentences for the case list. Must not name the diagnosis.")
-    source: Source
-    tags: Tags
-    difficulty: Literal["introductory", "intermediate", "advanced"]
-    minutes: Annotated[int, Field(ge=1, le=240)]
-    objectives: list[Text] = Field(min_length=1)
-    stages: list[Stage] = Field(min_length=1)
-    reveal: Reveal
+    source: Source = Field(description="The published report the vignette is drawn from.")
+    tags: Tags = Field(description="Region, origin and specialty, for filtering the case list.")
+    difficulty: Literal["introductory", "intermediate", "advanced"] = Field(
+        description="How hard the case is for the intended learners."
+    )
+    minutes: Annotated[int, Field(ge=1, le=240)] = Field(description="About how long the case takes to play.")
+    objectives: list[Text] = Field(
+        min_length=1,
+        description="3-5 learning objectives, shown before play: they must not name the diagnosis.",
+    )
+    stages: list[Stage] = Field(
+        min_length=1,
+        description="The stages in the order the team learned things; each is committed before the next opens.",
+    )
+    reveal: Reveal = Field(description="The conclusion, management and outcome, shown after the last stage.")
 
 
 class CatalogueEntry(Strict):
     """A diagnosis or next step, worded once and shared by every case."""
 
-    id: Slug
+    id: Slug = Field(description="The id options use, e.g. core-needle-biopsy.")
     kind: Slug = Field(description="'diagnosis' or 'next_step'.")
-    label: Text
-    synonyms: list[Text] = Field(default_factory=list)
+    label: Text = Field(description="Text shown for the option.")
+    synonyms: list[Text] = Field(
+        default_factory=list,
+        description="Other names; a case whose final diagnosis this is must not use them "
+        "in its title, summary or objectives.",
+    )
     description: Text = Field(description="One line saying what it is.")
 
 
 class ReviewOption(Strict):
-    id: Slug
-    label: Text
-    explanation: Text
+    """An option of a review question, with its own label."""
+
+    id: Slug = Field(description="Unique within the question.")
+    label: Text = Field(description="Text shown for the option.")
+    explanation: Text = Field(description="Why the option is right or wrong.")
 
 
 class ReviewQuestion(Strict):
     """A cross-case question for quick-fire review."""
 
-    id: Slug
+    id: Slug = Field(description="Unique among review questions.")
     topic: Slug = Field(description="e.g. immunohistochemistry, metastasis, prognosis, imaging.")
-    prompt: Text
-    options: list[ReviewOption] = Field(min_length=2, max_length=12)
-    answer: Slug
-    teaching_note: Text | None = None
+    prompt: Text = Field(description="The question.")
+    options: list[ReviewOption] = Field(
+        min_length=2, max_length=12, description="4-6 options, each with its own label and explanation."
+    )
+    answer: Slug = Field(description="Id of the single best option.")
+    teaching_note: Text | None = Field(
+        default=None, description="The point the question teaches, shown after answering."
+    )
     cases: list[Slug] = Field(min_length=1, description="Ids of the vignettes this question draws on.")
-    references: list[Text] = Field(default_factory=list)
+    references: list[Text] = Field(default_factory=list, description="Citations supporting the answer.")
 
 
 class QuestionBank(Strict):
     """``content/questions.yaml``: the shared catalogue and the cross-case review questions."""
 
-    catalogue: list[CatalogueEntry] = Field(min_length=1)
-    review: list[ReviewQuestion] = Field(default_factory=list)
+    catalogue: list[CatalogueEntry] = Field(
+        min_length=1, description="Every diagnosis and next step that case options may name by id."
+    )
+    review: list[ReviewQuestion] = Field(default_factory=list, description="Cross-case review questions.")
 
     @field_validator("review", mode="before")
     @classmethod

@@ -1,0 +1,327 @@
+"""The author page: check one vignette by line, play it as learners will, download it; export the bank.
+
+A draft is pasted or uploaded. It is never written anywhere: an upload stays in Streamlit's
+in-memory upload store and the draft's bytes and parse in this session's state, and both go
+with the session. The bytes are read as YAML data only (:mod:`quiz.yaml_reader` builds plain
+dicts and lists, never objects) and validated by :func:`quiz.loader.parse_case` against the
+content folder's catalogue, exactly as ``python -m quiz validate`` would. A valid draft is
+played with :func:`quiz.ui.components.play` from :func:`quiz.engine.view`, as in the library,
+so the preview shows no more than a learner would see; the attempt lives in session state only.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from .. import engine, export, loader, settings, yaml_reader
+from ..loader import Content, Parsed
+from ..model import Case, Image, Slug
+from ..problems import Problem, field_path
+from . import common, components
+
+URL_PATH = "author"
+TEXT_KEY = "author-text"
+UPLOAD_KEY = "author-upload"
+SOURCES_KEY = "author-check-sources"
+PARSED_KEY = "author-parsed"
+PREVIEW_KEY = "author-preview"
+PASTED_NAME = "pasted.yaml"
+LIMIT = yaml_reader.MAX_BYTES
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+_SLUG = re.compile(Slug.__metadata__[0].pattern)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The vignette being checked: its bytes, the name problems are reported under, and its file stem."""
+
+    raw: bytes
+    name: str
+    stem: str | None  # an upload's file name, which the case id must equal; None for pasted text
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+def render() -> None:
+    current = common.content()
+    config = settings.current()
+    st.title("Author a vignette")
+    folder = loader.display_name(config.content_dir)
+    if folder.startswith(".."):
+        folder = str(config.content_dir.resolve())
+    st.caption(
+        f"Case files in the content folder (`{folder}`) appear in the library "
+        "by themselves, at the next page load after they are saved. This page checks a draft, previews it as a "
+        "learner will play it and lets you download it; it saves nothing. Start a new file with "
+        "`python -m quiz new ID`; the guide, with every field, is `docs/authoring.md`."
+    )
+    common.content_notice(current)
+    if current.bank is None:
+        st.warning("The content folder has no valid `questions.yaml`, so every catalogue option of a draft will be "
+                   "reported as unknown. Fix the question bank first (`python -m quiz validate`).", icon="⚠️")
+
+    draft = _draft_input()
+    sources = _sources_choice(config.sources_dir)
+    if draft is None:
+        st.info("Paste a vignette or upload a case file to check it.", icon="📝")
+    else:
+        parsed = _parse(draft, current, sources)
+        case = parsed.model if isinstance(parsed.model, Case) else None
+        image_problems: list[Problem] = []
+        if case is not None:
+            case, image_problems = _safe_images(case, parsed.document, config.content_dir, draft.name)
+        st.subheader("Problems")
+        _problems(sorted(parsed.problems + image_problems))
+        _download(draft, parsed)
+        if case is not None:
+            if case.id in current.cases:
+                shown = loader.display_name(current.case_files[case.id])
+                st.info(f"The content folder already has a case with the id `{case.id}` (`{shown}`). This draft "
+                        "is checked on its own; saved over that file it replaces the case.", icon="ℹ️")
+            _preview(case)
+    st.divider()
+    _exports(current)
+
+
+# --- input ----------------------------------------------------------------------------
+
+def _draft_input() -> Draft | None:
+    """A pasted text or an uploaded file (the upload wins while it is there); None when there is neither."""
+    paste_col, upload_col = st.columns([3, 2])
+    with paste_col:
+        text = st.text_area(
+            "Paste the YAML of one case file", key=TEXT_KEY, height=360,
+            placeholder="id: neck-swelling-dysphagia\ntitle: ...\n\n(or upload a file on the right)",
+        )
+    with upload_col:
+        uploaded = st.file_uploader(
+            "Or upload a case file", type=["yaml", "yml"], key=UPLOAD_KEY, max_upload_size=1,
+            help=f"One .yaml or .yml file of at most {LIMIT // 1024} KiB. It is kept in memory for this "
+                 "session only and is never saved on the server.",
+        )
+        st.caption(f"At most {LIMIT // 1024} KiB. Kept in memory for this session only: nothing is saved, "
+                   "and the file is read as data, never run.")
+    if uploaded is not None:
+        name = Path(uploaded.name).name or "upload.yaml"
+        if uploaded.size > LIMIT:
+            st.error(f"`{name}` is {uploaded.size:,} bytes, over the limit of {LIMIT:,} bytes ({LIMIT // 1024} KiB); "
+                     "it was not read. A case file is far smaller: is it the right file?", icon="🛑")
+            return None
+        if not name.lower().endswith((".yaml", ".yml")):
+            st.error(f"`{name}` is not a .yaml or .yml file; it was not read.", icon="🛑")
+            return None
+        if text.strip():
+            st.caption(f"Checking the uploaded file `{name}`; remove it to check the pasted text instead.")
+        return Draft(uploaded.getvalue(), name, Path(name).stem)
+    if not text.strip():
+        return None
+    raw = text.encode("utf-8")
+    if len(raw) > LIMIT:
+        st.error(f"The pasted text is {len(raw):,} bytes, over the limit of {LIMIT:,} bytes ({LIMIT // 1024} KiB); "
+                 "it was not checked.", icon="🛑")
+        return None
+    return Draft(raw, PASTED_NAME, None)
+
+
+def _sources_choice(sources_dir: Path | None) -> Path | None:
+    """The sources folder to look evidence quotes up in, when one is configured and the box is ticked."""
+    if sources_dir is None:
+        st.caption("Evidence quotes are not checked against the reports: set `QUIZ_SOURCES_DIR` to the folder of "
+                   "report texts to check them too (as `python -m quiz validate --sources DIR` does).")
+        return None
+    checked = st.checkbox(
+        "Check against the source text", value=True, key=SOURCES_KEY,
+        help=f"Look every evidence quote up in the report text named by `source.text_file`, in the sources "
+             f"folder `{loader.display_name(sources_dir)}` (QUIZ_SOURCES_DIR).",
+    )
+    return sources_dir if checked else None
+
+
+def _parse(draft: Draft, current: Content, sources: Path | None) -> Parsed:
+    """``loader.parse_case`` of the draft, kept in session state until the draft or the content folder changes."""
+    key = (draft.digest, draft.name, draft.stem, str(sources), id(current))
+    cached = st.session_state.get(PARSED_KEY)
+    if cached is not None and cached[0] == key:
+        return cached[2]
+    parsed = loader.parse_case(draft.raw, draft.name, current.catalogue, stem=draft.stem, sources=sources)
+    st.session_state[PARSED_KEY] = (key, current, parsed)  # holding ``current`` keeps its id from being reused
+    return parsed
+
+
+# --- problems -------------------------------------------------------------------------
+
+SEVERITY_WORDS = {"error": "🛑 Error", "warning": "⚠️ Warning"}
+
+
+def problem_frame(problems: list[Problem]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"Severity": SEVERITY_WORDS.get(p.severity, p.severity), "Line": p.line, "Column": p.column,
+          "Field": p.field or "(whole file)", "Message": p.message} for p in problems],
+        columns=["Severity", "Line", "Column", "Field", "Message"],
+    )
+
+
+def _problems(problems: list[Problem]) -> None:
+    """A count in words, then one row per problem: severity in words, line, column, field path, message."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    counts = f"{errors} error{'s' if errors != 1 else ''} and {warnings} warning{'s' if warnings != 1 else ''}"
+    if not problems:
+        st.success("No errors and no warnings: the vignette is valid and passes `validate --strict`.", icon="✅")
+        return
+    if errors:
+        st.error(f"{counts}. Errors make the case unplayable: fix them to preview it.", icon="🛑")
+    else:
+        st.warning(f"{counts}. The case plays, but read the warnings: `validate --strict` counts them as errors.",
+                   icon="⚠️")
+    st.dataframe(problem_frame(problems), hide_index=True, width="stretch",
+                 column_config={"Message": st.column_config.TextColumn(width="large")})
+    with st.expander("As `python -m quiz validate` prints them"):
+        st.code("\n".join(str(p) for p in problems), language=None)
+
+
+# --- images ---------------------------------------------------------------------------
+
+def _image_file(path: str, root: Path) -> tuple[Path | None, str]:
+    """The image file inside the content folder that ``path`` names, or None and why not."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+        return None, "a web address; the preview shows only image files in the content folder"
+    if not path.lower().endswith(IMAGE_SUFFIXES):
+        return None, f"not an image file ({', '.join(IMAGE_SUFFIXES)})"
+    try:
+        base = root.resolve()
+        target = (base / path).resolve()
+    except (OSError, RuntimeError):
+        return None, "cannot be resolved"
+    if not target.is_relative_to(base):
+        return None, "outside the content folder"
+    if not target.is_file():
+        return None, "no such file in the content folder"
+    return target, ""
+
+
+def _safe_images(case: Case, document: yaml_reader.Document | None, root: Path,
+                 name: str) -> tuple[Case, list[Problem]]:
+    """The case with image paths made absolute inside the content folder, and a warning for each image left out.
+
+    A draft is untrusted: an image path is the only field that makes the server read a file, so only
+    image files inside the content folder are shown, never ``../`` or absolute paths.
+    """
+    problems: list[Problem] = []
+    stages = []
+    for i, stage in enumerate(case.stages):
+        kept: list[Image] = []
+        for j, image in enumerate(stage.images):
+            target, reason = _image_file(image.path, root)
+            if target is None:
+                loc = ("stages", i, "images", j, "path")
+                line, column = document.position(loc) if document else (1, 1)
+                problems.append(Problem(name, line, column, field_path(loc),
+                                        f"image {image.path!r} is left out of the preview: {reason}", "warning"))
+            else:
+                kept.append(image.model_copy(update={"path": str(target)}))
+        stages.append(stage.model_copy(update={"images": kept}) if kept != list(stage.images) else stage)
+    return case.model_copy(update={"stages": stages}), problems
+
+
+# --- download and preview -------------------------------------------------------------
+
+def _download(draft: Draft, parsed: Parsed) -> None:
+    data = parsed.document.data if parsed.document else None
+    case_id = data.get("id") if isinstance(data, dict) else None
+    if draft.stem is not None:
+        file_name = draft.name
+    else:
+        file_name = f"{case_id}.yaml" if isinstance(case_id, str) and _SLUG.match(case_id) else "vignette.yaml"
+    st.download_button(
+        "Download the YAML", data=draft.raw, file_name=file_name, mime="application/x-yaml",
+        key="author-download", on_click="ignore", icon="💾",
+        help="Exactly the text checked here. Save it as cases/<id>.yaml in the content folder.",
+    )
+
+
+def _fresh(case: Case, run: int) -> dict:
+    """A new preview attempt; ``run`` is part of the widget keys, so a restart starts with nothing selected."""
+    return {"case_id": case.id, "attempt": engine.start(case), "acknowledged": 0, "run": run}
+
+
+def _preview(case: Case) -> None:
+    """Play the draft exactly as the library would, the attempt held in session state only."""
+    st.subheader("Preview")
+    st.caption("As a learner will play it: each stage's findings, then its questions; feedback and the next "
+               "stage after the commit; the reveal at the end. Nothing is saved.")
+    state = st.session_state.get(PREVIEW_KEY)
+    if state is None or state["case_id"] != case.id:
+        state = _fresh(case, 0 if state is None else state["run"] + 1)
+    try:
+        attempt = engine.replay(case, list(state["attempt"].committed))
+    except engine.EngineError:
+        st.info("The draft changed, and the answers committed in the preview no longer fit it: the preview "
+                "starts again.", icon="✏️")
+        state = _fresh(case, state["run"] + 1)
+        attempt = state["attempt"]
+    state["attempt"] = attempt
+    st.session_state[PREVIEW_KEY] = state
+
+    if st.button("Restart preview", key="author-restart", icon="🔄"):
+        st.session_state[PREVIEW_KEY] = _fresh(case, state["run"] + 1)
+        st.rerun()
+
+    def on_commit(stage_index: int, choices: dict[str, str]) -> str | None:
+        try:
+            after = engine.commit(case, state["attempt"], stage_index, choices)
+        except engine.AlreadyCommitted:
+            return None  # a double click: the first commit stands
+        except engine.EngineError as error:
+            return str(error)
+        state["attempt"] = after
+        state["acknowledged"] = stage_index
+        return None
+
+    def on_continue(stage_number: int) -> None:
+        state["acknowledged"] = stage_number
+
+    with st.container(border=True):
+        st.markdown(f"**{case.title}**")
+        st.caption(case.summary)
+        st.caption(f"{case.difficulty.capitalize()} · about {case.minutes} min · {len(case.stages)} stages · "
+                   f"{', '.join(case.tags.region)} · {', '.join(case.tags.specialty)}")
+        components.play(engine.view(case, attempt), f"author-preview-{state['run']}", on_commit,
+                        state["acknowledged"], on_continue)
+
+
+# --- exports --------------------------------------------------------------------------
+
+_exports_cache: dict[int, tuple[Content, str, str]] = {}
+
+
+def _export_texts(current: Content) -> tuple[str, str]:
+    cached = _exports_cache.get(id(current))
+    if cached is None or cached[0] is not current:
+        _exports_cache.clear()
+        cached = (current, export.to_gift(current), export.to_csv(current))
+        _exports_cache[id(current)] = cached
+    return cached[1], cached[2]
+
+
+def _exports(current: Content) -> None:
+    st.header("Export questions")
+    count = sum(1 for _ in export.questions(current))
+    st.caption(f"{count} questions: every question of the {len(current.cases)} valid cases of the content folder, "
+               "stage by stage, then the review questions (not the draft above). The same files as "
+               "`python -m quiz export --format gift|csv`; `docs/authoring.md` describes both.")
+    st.warning("For instructors only: both files hold the answer keys and every explanation, and the CSV cites "
+               "each report, whose title often names the diagnosis. Do not hand them to learners.", icon="🔑")
+    gift, csv_text = _export_texts(current)
+    left, right = st.columns(2)
+    left.download_button("Download GIFT (Moodle question bank)", data=gift, file_name="vignettes.gift",
+                         mime="text/plain", key="export-gift", on_click="ignore", icon="📤")
+    right.download_button("Download CSV with answer keys (for instructors)", data=csv_text, file_name="vignettes.csv",
+                          mime="text/csv", key="export-csv", on_click="ignore", icon="📤")
