@@ -17,6 +17,7 @@ from .model import CORE_QUESTION_KINDS, Case, CatalogueEntry, QuestionBank
 Finding = tuple[tuple, str, str]  # (loc, message, "error" | "warning")
 
 PLACEHOLDER = "TODO"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -191,3 +192,21 @@ def source_path(case: Case, sources: Path | None) -> Path | None:
     if sources is None or not case.source.text_file:
         return None
     return sources / case.source.text_file
+
+
+def image_file(path: str, root: Path) -> tuple[Path | None, str]:
+    """The image file inside the content folder that ``path`` names, or None and why not."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+        return None, "a web address; the preview shows only image files in the content folder"
+    if not path.lower().endswith(IMAGE_SUFFIXES):
+        return None, f"not an image file ({', '.join(IMAGE_SUFFIXES)})"
+    try:
+        base = root.resolve()
+        target = (base / path).resolve()
+    except (OSError, RuntimeError):
+        return None, "cannot be resolved"
+    if not target.is_relative_to(base):
+        return None, "outside the content folder"
+    if not target.is_file():
+        return None, "no such file in the content folder"
+    return target, ""

@@ -158,7 +158,7 @@ def resolve_labels(case: Case, catalogue: dict[str, CatalogueEntry]) -> Case:
 
 
 def parse_case(raw: bytes, name: str, catalogue: dict[str, CatalogueEntry], *, stem: str | None = None,
-               sources: Path | None = None) -> Parsed:
+               sources: Path | None = None, root: Path | None = None) -> Parsed:
     """Validate one vignette's bytes against the model, the catalogue and the lint rules.
 
     With ``sources`` (the folder of report texts) every evidence quote is looked up too.
@@ -183,10 +183,28 @@ def parse_case(raw: bytes, name: str, catalogue: dict[str, CatalogueEntry], *, s
                                     f"source text {source} not found; quotes not checked", "warning"))
     findings = list(checks.check_case(case, catalogue, stem=stem))
     findings += checks.lint_case(case, catalogue, source_text=source_text)
+    if root is not None:
+        case, image_findings = _resolve_images(case, root)
+        findings += image_findings
     problems += _located(findings, document, name)
     if any(p.severity == "error" for p in problems):
         return Parsed(None, sorted(problems), document)
     return Parsed(resolve_labels(case, catalogue), sorted(problems), document)
+
+
+def _resolve_images(case: Case, root: Path) -> tuple[Case, list]:
+    """Image paths made absolute inside the content folder; any other path is an error, never opened."""
+    findings, stages = [], []
+    for s, stage in enumerate(case.stages):
+        images = []
+        for i, image in enumerate(stage.images):
+            target, reason = checks.image_file(image.path, root)
+            if target is None:
+                findings.append((("stages", s, "images", i, "path"), f"image {image.path!r}: {reason}", "error"))
+            else:
+                images.append(image.model_copy(update={"path": str(target)}))
+        stages.append(stage.model_copy(update={"images": images}) if stage.images else stage)
+    return case.model_copy(update={"stages": stages}), findings
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -314,7 +332,7 @@ def _load(root: Path, sources: Path | None, bank_path: Path, case_paths: list[Pa
             continue
         content.files += 1
         parsed = _cached(path, signature, ("case", catalogue_key, str(sources)),
-                         lambda raw, name, path=path: parse_case(raw, name, catalogue, stem=path.stem, sources=sources))
+                         lambda raw, name, path=path: parse_case(raw, name, catalogue, stem=path.stem, sources=sources, root=root))
         content.problems += parsed.problems
         case = parsed.model
         if case is None:

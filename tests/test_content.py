@@ -126,3 +126,26 @@ def test_question_bank_has_enough_cross_case_review_questions(content):
         assert question.answer in {o.id for o in question.options}
         assert set(question.cases) <= set(content.cases)
         assert question.references
+
+
+def test_case_images_must_be_files_inside_the_content_folder(tmp_path):
+    import shutil
+
+    root = tmp_path / "content"
+    shutil.copytree(REPO / "content", root)
+    case_file = next((root / "cases").glob("*.yaml"))
+    text = case_file.read_text(encoding="utf-8")
+    (root / "images").mkdir()
+    (root / "images" / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    image = ("    images:\n      - path: {path}\n        caption: Axial image\n        alt: An axial image\n"
+             "        credit: Test\n")
+    first_findings = text.index("    findings:")
+    for path, ok in [("images/scan.png", True), ("../../etc/passwd.png", False), ("images/missing.png", False)]:
+        case_file.write_text(text[:first_findings] + image.format(path=path) + text[first_findings:], encoding="utf-8")
+        content = loader.load_content(root)
+        if ok:
+            case = content.cases[case_file.stem]
+            assert Path(case.stages[0].images[0].path) == (root / "images" / "scan.png").resolve()
+        else:
+            assert case_file.stem not in content.cases
+            assert any(p.field == "stages[0].images[0].path" for p in content.errors)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import engine, export, loader, settings, yaml_reader
+from .. import checks, engine, export, loader, settings, yaml_reader
 from ..loader import Content, Parsed
 from ..model import Case, Image, Slug
 from ..problems import Problem, field_path
@@ -32,7 +32,6 @@ PARSED_KEY = "author-parsed"
 PREVIEW_KEY = "author-preview"
 PASTED_NAME = "pasted.yaml"
 LIMIT = yaml_reader.MAX_BYTES
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 _SLUG = re.compile(Slug.__metadata__[0].pattern)  # type: ignore[attr-defined]
 
 
@@ -189,24 +188,6 @@ def _problems(problems: list[Problem]) -> None:
 
 # --- images ---------------------------------------------------------------------------
 
-def _image_file(path: str, root: Path) -> tuple[Path | None, str]:
-    """The image file inside the content folder that ``path`` names, or None and why not."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
-        return None, "a web address; the preview shows only image files in the content folder"
-    if not path.lower().endswith(IMAGE_SUFFIXES):
-        return None, f"not an image file ({', '.join(IMAGE_SUFFIXES)})"
-    try:
-        base = root.resolve()
-        target = (base / path).resolve()
-    except (OSError, RuntimeError):
-        return None, "cannot be resolved"
-    if not target.is_relative_to(base):
-        return None, "outside the content folder"
-    if not target.is_file():
-        return None, "no such file in the content folder"
-    return target, ""
-
-
 def _safe_images(case: Case, document: yaml_reader.Document | None, root: Path,
                  name: str) -> tuple[Case, list[Problem]]:
     """The case with image paths made absolute inside the content folder, and a warning for each image left out.
@@ -219,7 +200,7 @@ def _safe_images(case: Case, document: yaml_reader.Document | None, root: Path,
     for i, stage in enumerate(case.stages):
         kept: list[Image] = []
         for j, image in enumerate(stage.images):
-            target, reason = _image_file(image.path, root)
+            target, reason = checks.image_file(image.path, root)
             if target is None:
                 loc = ("stages", i, "images", j, "path")
                 line, column = document.position(loc) if document else (1, 1)
