@@ -782,3 +782,17 @@ def results_csv(rows: list[dict]) -> str:
     for row in rows:
         writer.writerow([_csv_cell(row[c]) for c in RESULT_COLUMNS])
     return buffer.getvalue()
+
+
+def running_sessions(store: Store, *, limit: int = 20) -> list[SessionState]:
+    """The newest sessions that have not ended, for the instructor's "resume" list (behind the passcode)."""
+    query = (sa.select(*_STATE_COLUMNS).where(class_sessions.c.phase != ENDED)
+             .order_by(class_sessions.c.updated_at.desc(), class_sessions.c.id.desc()).limit(limit))
+    return [_state(row) for row in store._run(lambda conn: conn.execute(query).all(), write=False)]
+
+
+PHASE_LABELS = {LOBBY: "Waiting for students", WAITING: "Findings shown, answering not open yet",
+                OPEN: "Answering open", CLOSED: "Answering closed", REVEALED: "Key revealed",
+                FINAL: "Final reveal", ENDED: "Ended"}
+ACTION_LABELS = {"start": "Start: show stage 1", "open": "Open answering", "close": "Close answering",
+                 "reveal": "Reveal the key", "advance": "Next stage", "end": "End session"}

@@ -92,7 +92,9 @@ def _from_pydantic(error: dict, document: yaml_reader.Document, model: type[Base
     message = error["msg"]
     if kind == "string_pattern_mismatch":
         message = "must be an id of lower-case letters, digits and hyphens, like 'neck-mass'"
-    elif kind in ("string_type", "int_type", "int_parsing", "float_type", "float_parsing", "list_type", "dict_type", "model_type"):
+    elif kind in ("model_type", "dict_type"):
+        message = "expected a mapping of fields (indented 'name: value' lines)"
+    elif kind in ("string_type", "int_type", "int_parsing", "float_type", "float_parsing", "list_type"):
         message = f"{message[0].lower()}{message[1:]}"
     if kind not in ("missing",) and not isinstance(value, (dict, list)) and value is not None:
         message += f", got {_short(value)}"

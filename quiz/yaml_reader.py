@@ -109,77 +109,44 @@ def read(text: str) -> Document:
     positions: dict[Path, tuple[int, int]] = {}
     key_positions: dict[Path, tuple[int, int]] = {}
     anchors: dict[str, tuple[object, int]] = {}  # name -> (value, node count)
-    # Each open collection: [container, path, pending_key, key_mark, anchor, node_count, seen_keys]
+    # Each open collection: [container, path, pending_key, anchor, node_count, seen_keys, start_mark]
     stack: list[list] = []
-    total_nodes = 0
+    total_nodes = 0  # values read so far, aliases counted at their full size
     root: object = None
     documents = 0
-
-    def attach(value: object, mark, nodes: int, anchor: str | None, new: int | None = None) -> None:
-        """Attach ``value`` (``nodes`` values in all, ``new`` of them not yet counted)."""
-        nonlocal root, total_nodes
-        total_nodes += nodes if new is None else new
-        if total_nodes > MAX_NODES:
-            raise YamlProblem(
-                f"document expands to more than {MAX_NODES:,} values (aliases expand too far)",
-                *_where(mark),
-            )
-        if anchor:
-            anchors[anchor] = (value, nodes)
-        if not stack:
-            root = value
-            positions[()] = _where(mark)
-            return
-        top = stack[-1]
-        container, path = top[0], top[1]
-        top[5] += nodes
-        if isinstance(container, list):
-            child = path + (len(container),)
-            container.append(value)
-            positions.setdefault(child, _where(mark))
-        elif top[2] is _NO_KEY:
-            if not isinstance(value, str) or isinstance(value, _Marker):
-                raise YamlProblem("keys must be plain text", *_where(mark))
-            if value in top[6]:
-                first = top[6][value]
-                raise YamlProblem(
-                    f"duplicate key {value!r} (first at line {first[0]}); YAML would keep "
-                    "only the last one",
-                    *_where(mark),
-                )
-            top[6][value] = _where(mark)
-            top[2], top[3] = value, mark
-            top[5] -= nodes  # keys are not values
-            key_positions[path + (value,)] = _where(mark)
-        else:
-            key = top[2]
-            container[key] = value
-            positions[path + (key,)] = _where(mark)
-            top[2] = _NO_KEY
-
     parser = None
+    # This loop runs once per YAML event, so it is written for speed: the work of attaching a
+    # value to its parent is inlined, and plain scalars are resolved through a memo.
     try:
         parser = _Loader(text)  # the pure-Python reader checks characters here already
+        get_event = parser.get_event
         while True:
-            event = parser.get_event()
+            event = get_event()
             if event is None:
                 break
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                _check_tag(event)
-                value = _scalar(event)
-                attach(value, event.start_mark, 1, event.anchor)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                _check_tag(event)
+            if kind is _ScalarEvent:
+                if event.tag is None and not event.style:  # plain: resolved by its text alone
+                    value = _PLAIN.get(event.value, _MISSING)
+                    if value is _MISSING:
+                        value = _plain(event)
+                else:
+                    _check_tag(event)
+                    value = _scalar(event)
+                nodes, anchor, mark = 1, event.anchor, event.start_mark
+            elif kind is _MappingStartEvent or kind is _SequenceStartEvent:
+                if event.tag is not None:
+                    _check_tag(event)
                 if len(stack) >= MAX_DEPTH:
                     raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", *_where(event.start_mark))
-                path = _child_path(stack)
-                container: object = {} if kind is yaml.MappingStartEvent else []
-                stack.append([container, path, _NO_KEY, None, event.anchor, 1, {}, event.start_mark])
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                container, _, _, _, anchor, nodes, _, mark = stack.pop()
-                attach(container, mark, nodes, anchor, new=1)  # its children are counted
-            elif kind is yaml.AliasEvent:
+                mapping = kind is _MappingStartEvent
+                stack.append([{} if mapping else [], _child_path(stack), _NO_KEY, event.anchor, 1,
+                              {} if mapping else None, event.start_mark])
+                continue
+            elif kind is _MappingEndEvent or kind is _SequenceEndEvent:
+                value, _, _, anchor, nodes, _, mark = stack.pop()
+                total_nodes -= nodes - 1  # its children were counted as they came
+            elif kind is _AliasEvent:
                 if event.anchor not in anchors:
                     raise YamlProblem(
                         f"alias *{event.anchor} refers to an anchor that is not defined before it "
@@ -187,14 +154,57 @@ def read(text: str) -> Document:
                         *_where(event.start_mark),
                     )
                 value, nodes = anchors[event.anchor]
-                attach(value, event.start_mark, nodes, None)
-            elif kind is yaml.DocumentStartEvent:
+                anchor, mark = None, event.start_mark
+            elif kind is _DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     raise YamlProblem(
                         "more than one YAML document ('---'); put one vignette in each file",
                         *_where(event.start_mark),
                     )
+                continue
+            else:
+                continue
+
+            # attach ``value`` (``nodes`` values in all, aliases expanded) to the open collection
+            total_nodes += nodes
+            if total_nodes > MAX_NODES:
+                raise YamlProblem(
+                    f"document expands to more than {MAX_NODES:,} values (aliases expand too far)",
+                    *_where(mark),
+                )
+            if anchor:
+                anchors[anchor] = (value, nodes)
+            where = (mark.line + 1, mark.column + 1)
+            if not stack:
+                root = value
+                positions[()] = where
+                continue
+            top = stack[-1]
+            container = top[0]
+            top[4] += nodes
+            if top[5] is None:  # a list
+                positions[top[1] + (len(container),)] = where
+                container.append(value)
+            elif top[2] is _NO_KEY:
+                if value.__class__ is not str:
+                    raise YamlProblem("keys must be plain text", *where)
+                seen = top[5]
+                if value in seen:
+                    raise YamlProblem(
+                        f"duplicate key {value!r} (first at line {seen[value][0]}); YAML would keep "
+                        "only the last one",
+                        *where,
+                    )
+                seen[value] = where
+                top[2] = value
+                top[4] -= nodes  # keys are not values
+                key_positions[top[1] + (value,)] = where
+            else:
+                key = top[2]
+                container[key] = value
+                positions[top[1] + (key,)] = where
+                top[2] = _NO_KEY
     except yaml.reader.ReaderError as exc:
         char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or b"?")
         raise YamlProblem(f"YAML syntax: unacceptable character #x{char:04x}: {exc.reason}",
@@ -213,6 +223,28 @@ def read(text: str) -> Document:
     return Document(root, positions, key_positions)
 
 
+_ScalarEvent, _AliasEvent, _DocumentStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.DocumentStartEvent
+_MappingStartEvent, _MappingEndEvent = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SequenceStartEvent, _SequenceEndEvent = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+
+#: Plain (unquoted, untagged) scalar text -> its value. Keys and ids repeat in every file,
+#: and resolving a plain scalar (YAML 1.1 booleans, the resolver's regexes) is the costliest
+#: step per value; texts that raise a problem are never stored.
+_PLAIN: dict[str, object] = {}
+_PLAIN_MAX_ENTRIES, _PLAIN_MAX_LENGTH = 20_000, 64
+_MISSING = object()
+
+
+def _plain(event) -> object:
+    value = _scalar(event)
+    text = event.value
+    if len(text) <= _PLAIN_MAX_LENGTH:
+        if len(_PLAIN) >= _PLAIN_MAX_ENTRIES:
+            _PLAIN.clear()
+        _PLAIN[text] = value
+    return value
+
+
 class _Marker(str):
     pass
 
@@ -224,10 +256,10 @@ def _child_path(stack: list[list]) -> Path:
     if not stack:
         return ()
     container, path, key = stack[-1][0], stack[-1][1], stack[-1][2]
-    if isinstance(container, list):
+    if stack[-1][5] is None:  # a list
         return path + (len(container),)
     if key is _NO_KEY:
-        raise YamlProblem("keys must be plain text", *_where(stack[-1][7]))
+        raise YamlProblem("keys must be plain text", *_where(stack[-1][6]))
     return path + (key,)
 
 

@@ -16,6 +16,7 @@ if [ -x .ci/postgres.sh ] && [ -z "${QUIZ_TEST_POSTGRES_URL:-}" ]; then
   echo "== starting a throwaway PostgreSQL server"
   QUIZ_TEST_POSTGRES_URL="$(bash .ci/postgres.sh)"
   export QUIZ_TEST_POSTGRES_URL
+  trap 'bash .ci/postgres.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 
 echo "== validating content"

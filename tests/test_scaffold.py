@@ -28,8 +28,9 @@ catalogue:
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A writable copy of the content folder whose question bank is valid."""
+def root(tmp_path: Path, monkeypatch) -> Path:
+    """A writable copy of the content folder whose question bank is valid (no source-text checks)."""
+    monkeypatch.delenv("QUIZ_SOURCES_DIR", raising=False)
     target = tmp_path / "content"
     shutil.copytree(REPO / "content", target)
     if not scaffold.read_catalogue(target):

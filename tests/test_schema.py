@@ -21,3 +21,23 @@ def test_every_field_and_model_is_described() -> None:
         assert model.__doc__, f"{model.__name__} has no docstring"
         for name, info in model.model_fields.items():
             assert info.description, f"{model.__name__}.{name} has no description"
+
+
+def test_no_stale_schema_files() -> None:
+    assert sorted(p.name for p in (REPO / "content" / "schema").glob("*.json")) == sorted(schema.render())
+
+
+CASE_SCHEMA_LINE = "# yaml-language-server: $schema=../schema/case.schema.json"
+
+
+def test_every_case_file_starts_with_the_schema_line() -> None:
+    """The first line makes editors (VS Code's YAML extension) validate and complete the file."""
+    paths = sorted((REPO / "content" / "cases").glob("*.y*ml"))
+    assert paths
+    wrong = [p.name for p in paths if p.read_text(encoding="utf-8").splitlines()[:1] != [CASE_SCHEMA_LINE]]
+    assert wrong == [], f"first line must be {CASE_SCHEMA_LINE!r}"
+
+
+def test_the_question_bank_starts_with_its_schema_line() -> None:
+    first = (REPO / "content" / "questions.yaml").read_text(encoding="utf-8").splitlines()[:1]
+    assert first == ["# yaml-language-server: $schema=schema/questions.schema.json"]

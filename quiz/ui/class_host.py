@@ -1,0 +1,437 @@
+"""The instructor's page of a live class: passcode, new or resumed session, presenter view, results.
+
+Authority over a session is the host token from :mod:`quiz.classroom`, kept only in this
+browser session's server-side ``st.session_state``: never in the URL, never sent to a page. The
+presenter view is made to be projected: large findings, the join code and a QR code, and a live
+bar chart of answers per option that refreshes every two seconds in a fragment. Nothing of the
+key is on it before the instructor reveals the stage (the instructor's own copy of the key sits
+in a closed sidebar expander).
+"""
+from __future__ import annotations
+
+import functools
+import io
+import os
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import altair as alt
+import pandas as pd
+import segno
+import streamlit as st
+
+from .. import classroom, engine, settings
+from ..classroom import ClassError, Host, SessionState
+from ..loader import Content
+from ..model import Case, Question
+from ..store import Store, StoreError, open_store
+from . import common, components
+from .class_student import stage_title
+
+URL_PATH = "teach"  # this page's url_path in app.py
+HOST_KEY = "class-host"
+PASSCODE_KEY = "class-passcode"
+RENDERED_KEY = "class-host-version"
+MESSAGE_KEY = "class-host-message"
+HIDE_KEY = "class-hide-live"
+LIVE_SECONDS = 2.0
+
+STYLE = """
+<style>
+.st-key-class-stage [data-testid="stMarkdownContainer"] p,
+.st-key-class-stage [data-testid="stMarkdownContainer"] li { font-size: 1.9rem; line-height: 1.35; }
+.st-key-class-stage h3 { font-size: 2.4rem; }
+.class-code { font-size: 5.5rem; font-weight: 800; letter-spacing: 0.6rem; font-family: monospace; line-height: 1.1; }
+.class-code-small { font-size: 2rem; font-weight: 700; letter-spacing: 0.25rem; font-family: monospace; }
+.st-key-class-live [data-testid="stMetricValue"] { font-size: 3rem; }
+</style>
+"""
+
+
+# --- the passcode ------------------------------------------------------------------
+
+def configured_passcode() -> str | None:
+    """QUIZ_INSTRUCTOR_PASSCODE, else ``instructor_passcode`` in ``.streamlit/secrets.toml``; no default."""
+    from_env = settings.current().instructor_passcode
+    if from_env:
+        return from_env
+    try:
+        value = st.secrets.get("instructor_passcode")
+    except Exception:  # no secrets file at all
+        return None
+    return str(value).strip() or None if value else None
+
+
+def _no_passcode() -> None:
+    st.warning("The instructor page is locked: no instructor passcode is set, and there is no default.", icon="🔐")
+    st.markdown("Set one in either place, then reload this page:")
+    st.markdown("**An environment variable** on the machine that runs the app:")
+    st.code('export QUIZ_INSTRUCTOR_PASSCODE="a-long-passphrase-for-instructors"\nstreamlit run app.py', language="bash")
+    st.markdown("**Or Streamlit secrets**, in `.streamlit/secrets.toml` beside `app.py` (keep it out of version control):")
+    st.code('instructor_passcode = "a-long-passphrase-for-instructors"', language="toml")
+
+
+def _gate(configured: str) -> bool:
+    if classroom.check_passcode(st.session_state.get(PASSCODE_KEY), configured):
+        return True
+    st.caption("Run a case live: students join from their phones with a code, you pace the stages and see "
+               "their answers as they come in.")
+    with st.form("class-passcode-form"):
+        typed = st.text_input("Instructor passcode", type="password", key="class-passcode-input")
+        go = st.form_submit_button("Enter", type="primary")
+    if go:
+        if classroom.check_passcode(typed, configured):
+            st.session_state[PASSCODE_KEY] = typed.strip()
+            st.rerun()
+        time.sleep(1.0)  # slows down guessing
+        st.error("Wrong passcode.", icon="🚫")
+    return False
+
+
+# --- the page ------------------------------------------------------------------------
+
+def render() -> None:
+    st.title("Teach a class")
+    configured = configured_passcode()
+    if not configured:
+        _no_passcode()
+        return
+    if not _gate(configured):
+        return
+    store = common.store()
+    if store is None:
+        return
+    current = common.content()
+    host: Host | None = st.session_state.get(HOST_KEY)
+    try:
+        if host is None:
+            _start(store, current, configured)
+        else:
+            _present(store, current, host, configured)
+    except StoreError as error:
+        st.error(str(error), icon="🛑")
+
+
+def _start(store: Store, current: Content, configured: str) -> None:
+    passcode = st.session_state.get(PASSCODE_KEY)
+    _message()
+    st.subheader("Start a new session")
+    cases = sorted(current.cases.values(), key=lambda c: c.title.lower())
+    if not cases:
+        st.warning("No playable case in the content folder yet.")
+    else:
+        case_id = st.selectbox("Case", [c.id for c in cases], format_func=lambda i: current.cases[i].title,
+                               key="class-case")
+        case = current.cases[case_id]
+        st.caption(f"{case.summary} · {len(case.stages)} stages · about {case.minutes} min · {case.difficulty}")
+        if st.button("Create session", type="primary", key="class-create"):
+            host = classroom.create_session(store, case, passcode=passcode, configured=configured)
+            _hold(host)
+            st.rerun()
+
+    st.subheader("Resume a session")
+    st.caption("After a server restart, or to move to another device. Taking over a session makes any other "
+               "instructor window of it a display that follows along.")
+    running = classroom.running_sessions(store)
+    for state in running:
+        case = current.cases.get(state.case_id)
+        line = st.container(horizontal=True, vertical_alignment="center")
+        line.markdown(f"`{state.code}` · {case.title if case else state.case_id} · "
+                      f"{_stage_text(state, len(case.stages)) if case else state.phase}")
+        line.button("Resume", key=f"class-resume-{state.code}", on_click=_resume, args=(store, state.code, configured))
+    with st.form("class-resume-form", border=False):
+        typed = st.text_input("Join code of the session to resume", max_chars=10, key="class-resume-code")
+        go = st.form_submit_button("Resume")
+    if go:
+        _resume(store, typed, configured)
+        st.rerun()
+
+
+def _resume(store: Store, code: str, configured: str) -> None:
+    try:
+        host = classroom.take_control(store, classroom.normalise_code(code) or code,
+                                      passcode=st.session_state.get(PASSCODE_KEY), configured=configured)
+    except ClassError as error:
+        st.session_state[MESSAGE_KEY] = str(error)
+        return
+    _hold(host)
+
+
+def _hold(host: Host) -> None:
+    st.session_state[HOST_KEY] = host
+    st.session_state.pop(RENDERED_KEY, None)
+
+
+def _leave() -> None:
+    st.session_state.pop(HOST_KEY, None)
+
+
+def _message() -> None:
+    message = st.session_state.pop(MESSAGE_KEY, None)
+    if message:
+        st.error(message, icon="🚫")
+
+
+def _stage_text(state: SessionState, total: int) -> str:
+    if state.phase in (classroom.WAITING, classroom.OPEN, classroom.CLOSED, classroom.REVEALED):
+        return f"Stage {state.stage_index + 1} of {total} · {classroom.PHASE_LABELS[state.phase]}"
+    return classroom.PHASE_LABELS[state.phase]
+
+
+# --- join URL and QR code ----------------------------------------------------------------
+
+def app_base_url() -> str:
+    """The app's root URL as the students' phones must see it.
+
+    QUIZ_PUBLIC_URL wins (behind a proxy that rewrites hosts); otherwise the URL in the
+    instructor's browser (``st.context.url``) without this page's path; otherwise the Host header.
+    """
+    public = os.environ.get("QUIZ_PUBLIC_URL")
+    if public:
+        return public.rstrip("/")
+    try:
+        url = st.context.url
+    except Exception:
+        url = None
+    if url:
+        parts = urlsplit(url)
+        path = parts.path.rstrip("/")
+        if path.endswith("/" + URL_PATH):
+            path = path[: -len(URL_PATH) - 1]
+        return urlunsplit((parts.scheme, parts.netloc, path, "", "")).rstrip("/")
+    try:
+        headers = st.context.headers
+        host = headers.get("X-Forwarded-Host") or headers.get("Host")
+        proto = headers.get("X-Forwarded-Proto") or "http"
+    except Exception:
+        host = None
+    return f"{proto}://{host}" if host else "http://localhost:8501"
+
+
+@functools.lru_cache(maxsize=64)
+def qr_png(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=10, border=2)
+    return buffer.getvalue()
+
+
+def _join_panel(state: SessionState, big: bool) -> None:
+    base = app_base_url()
+    url = classroom.join_url(base, state.code)
+    if big and (urlsplit(base).hostname or "") in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+        st.warning("This link names this computer itself (localhost): students' phones cannot open it. Open this "
+                   "page through the machine's network address, or set QUIZ_PUBLIC_URL.", icon="📡")
+    if big:
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            st.markdown("#### Join on your phone")
+            st.markdown(f"Open **{url}**  \nor scan the QR code, or go to the app and type the code:")
+            st.html(f'<div class="class-code">{state.code}</div>')
+        with right:
+            st.image(qr_png(url), width=320, caption="Scan to join")
+    else:
+        line = st.container(horizontal=True, vertical_alignment="center")
+        line.html(f'<span class="class-code-small">{state.code}</span>', width="content")
+        line.caption(f"Join: {url}")
+        with line.popover("QR code"):
+            st.image(qr_png(url), width=320)
+
+
+# --- the presenter view ----------------------------------------------------------------
+
+def _present(store: Store, current: Content, host: Host, configured: str) -> None:
+    try:
+        state = classroom.session_state(store, host.session_id)
+    except ClassError as error:
+        _leave()
+        st.error(str(error), icon="🛑")
+        return
+    case = current.cases.get(state.case_id)
+    st.html(STYLE)
+    in_control = classroom.is_host(store, host)
+    st.session_state[RENDERED_KEY] = state.version
+    total = len(case.stages) if case else 0
+
+    with st.sidebar:
+        st.markdown(f"**Session `{state.code}`**")
+        st.button("Leave this session", key="class-leave", on_click=_leave,
+                  help="The session keeps running: resume it later with its code.")
+        st.toggle("Hide the chart while answering is open", key=HIDE_KEY,
+                  help="Students see the room's answers only once answering closes.")
+        shown = classroom.shown_stage(state, total) if case else None
+        if shown is not None and state.phase != classroom.REVEALED:
+            with st.expander("🔒 Key for this stage (not for the projector)"):
+                for question in case.stages[shown].questions:
+                    best = engine.grade(question, question.answer).best
+                    st.markdown(f"- {question.prompt} → **{best.label}**")
+
+    if case is None:
+        st.error(f"The case {state.case_id!r} of this session cannot be loaded (renamed, or its file has errors).",
+                 icon="🛑")
+        return
+    _message()
+    present, results = st.tabs(["Present", "Results"])
+    with present:
+        st.subheader(case.title)
+        st.caption(_stage_text(state, total))
+        if state.phase != classroom.ENDED:
+            _join_panel(state, big=state.phase == classroom.LOBBY)
+        if in_control:
+            _controls(store, state, total)
+        else:
+            st.warning("Another instructor window has taken control of this session; this one follows as a display.",
+                       icon="🖥️")
+            st.button("Take control here", key="class-take-control", on_click=_resume,
+                      args=(store, state.code, configured))
+        if state.phase != classroom.ENDED:
+            _live(store.url, state.id, case)
+        shown = classroom.shown_stage(state, total)
+        if shown is not None:
+            with st.container(key="class-stage"):
+                stage = case.stages[shown]
+                st.markdown(f"### Stage {shown + 1} of {total}: {stage_title(stage.kind, stage.heading)}")
+                components.findings(stage.findings, quotes=False)
+                for image in stage.images:
+                    st.image(image.path, caption=f"{image.caption} ({image.credit})")
+                if state.phase in (classroom.OPEN, classroom.CLOSED, classroom.WAITING):
+                    for question in stage.questions:
+                        st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}:** {question.prompt}")
+            if state.phase == classroom.REVEALED:
+                for question in stage.questions:
+                    _key(question)
+        if classroom.final_shown(state, total):
+            components.reveal(case.reveal, case.source)
+        if state.phase == classroom.ENDED:
+            st.info("This session has ended. The results stay available on the Results tab.", icon="🏁")
+    with results:
+        _results(store, host, case, in_control)
+
+
+def _controls(store: Store, state: SessionState, total: int) -> None:
+    suggested = classroom.next_action(state, total)
+    row = st.container(horizontal=True, key="class-controls")
+    for action in ("start", "open", "close", "reveal", "advance"):
+        if action == "start" and state.phase != classroom.LOBBY:
+            continue
+        if action == "advance" and state.phase == classroom.LOBBY:
+            continue
+        label = classroom.ACTION_LABELS[action]
+        if action == "advance" and state.phase == classroom.REVEALED and state.stage_index + 1 >= total:
+            label = "Final reveal: what the authors did"
+        try:
+            classroom.transition(state.stage_index, state.phase, action, total)
+            allowed = True
+        except classroom.NotAllowed:
+            allowed = False
+        row.button(label, key=f"class-do-{action}", type="primary" if action == suggested else "secondary",
+                   disabled=not allowed, on_click=_do, args=(store, action, (state.stage_index, state.phase), total))
+    if state.phase != classroom.ENDED:
+        with row.popover("End session…", type="primary" if suggested == "end" else "secondary"):
+            st.markdown("Students can no longer join or answer; results stay available.")
+            st.button("End the session now", key="class-do-end", on_click=_do,
+                      args=(store, "end", (state.stage_index, state.phase), total))
+
+
+def _do(store: Store, action: str, expect: tuple[int, str], total: int) -> None:
+    host = st.session_state.get(HOST_KEY)
+    if host is None:
+        return
+    try:
+        classroom.act(store, host, action, expect=expect, total=total)
+    except classroom.Stale:
+        pass  # a double click, or another window moved first: the page shows where the session is now
+    except ClassError as error:
+        st.session_state[MESSAGE_KEY] = str(error)
+
+
+@st.fragment(run_every=LIVE_SECONDS)
+def _live(url: str, session_id: int, case: Case) -> None:
+    """Joined, answered and the chart, redrawn every two seconds; a full rerun if the session moved on."""
+    try:
+        data = classroom.live(open_store(url), session_id, case)
+    except StoreError as error:
+        st.caption(f"Live counts paused: {error}")
+        return
+    if data.version > st.session_state.get(RENDERED_KEY, 0):
+        st.rerun()
+    with st.container(key="class-live"):
+        numbers = st.container(horizontal=True)
+        numbers.metric("Joined", data.joined, width="content")
+        shown = data.phase in (classroom.OPEN, classroom.CLOSED, classroom.REVEALED)
+        if shown:
+            numbers.metric("Answered", f"{data.answered} of {data.joined}", width="content")
+        if not shown or data.stage_index >= len(case.stages):
+            return
+        if data.phase == classroom.OPEN and st.session_state.get(HIDE_KEY):
+            st.caption("The chart is hidden while answering is open.")
+            return
+        revealed = data.phase == classroom.REVEALED
+        questions = case.stages[data.stage_index].questions
+        for column, question in zip(st.columns(len(questions)), questions):
+            with column:
+                st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}**")
+                st.altair_chart(tally_chart(question, data.tallies.get(question.id, {}), revealed), width="stretch")
+
+
+def tally_chart(question: Question, counts: dict[str, int], revealed: bool) -> alt.Chart:
+    """Answers per option; the best option is marked only once ``revealed`` (nothing of the key before)."""
+    asked = engine.ask(question)
+    rows = [{"Option": o.label, "Answers": counts.get(o.id, 0)} for o in asked.options]
+    if revealed:
+        for row, option in zip(rows, asked.options):
+            row["Best"] = "Best answer" if option.id == question.answer else "Other"
+    frame = pd.DataFrame(rows)
+    color = (alt.Color("Best:N", scale=alt.Scale(domain=["Best answer", "Other"], range=["#2e7d32", "#9e9e9e"]),
+                       legend=None) if revealed else alt.value("#4c78a8"))
+    base = alt.Chart(frame).encode(y=alt.Y("Option:N", sort=None, title=None, axis=alt.Axis(labelLimit=400)),
+                                   x=alt.X("Answers:Q", title=None, axis=alt.Axis(tickMinStep=1, format="d")))
+    bars = base.mark_bar().encode(color=color)
+    labels = base.mark_text(align="left", dx=6, fontSize=22, fontWeight="bold").encode(text="Answers:Q")
+    return (bars + labels).properties(height=max(60 * len(rows), 160)).configure_axis(labelFontSize=20)
+
+
+def _key(question: Question) -> None:
+    result = engine.grade(question, question.answer)
+    with st.container(border=True):
+        st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}:** {question.prompt}")
+        st.success(f"Best answer: **{result.best.label}**", icon="✅")
+        if result.best.explanation:
+            st.markdown(result.best.explanation)
+        partial = [o for o in result.options if 0 < o.credit < 1]
+        if partial:
+            st.markdown("Partly right: " + "; ".join(f"**{o.label}** ({o.credit:.0%})" for o in partial))
+        others = [o for o in result.options if not o.best]
+        with st.expander("Why not the other options?"):
+            for option in others:
+                st.markdown(f"**{option.label}**: {option.explanation or '(no explanation given)'}")
+        if result.teaching_note:
+            st.info(result.teaching_note, icon="🎓")
+
+
+# --- results -------------------------------------------------------------------------
+
+def _results(store: Store, host: Host, case: Case, in_control: bool) -> None:
+    if not in_control:
+        st.info("Take control of the session in this window to see the results.", icon="🔒")
+        return
+    st.button("Refresh results", key="class-refresh-results")
+    try:
+        rows = classroom.result_rows(store, host, case)
+        names = classroom.students(store, host)
+    except ClassError as error:
+        st.error(str(error), icon="🚫")
+        return
+    st.caption(f"{len(names)} students joined · {len(rows)} answers. Students are shown by nickname only.")
+    stages = pd.DataFrame(classroom.stage_summary(case, rows, len(names)))
+    st.markdown("##### Percent correct per stage")
+    st.dataframe(stages.rename(columns={"stage": "Stage", "kind": "Kind", "questions": "Questions",
+                                        "answers": "Answers", "correct": "Correct",
+                                        "percent_correct": "% correct (of answers)",
+                                        "percent_of_class": "% correct (of class)", "mean_credit": "Mean credit"}),
+                 hide_index=True, width="stretch")
+    st.markdown("##### Per student")
+    st.dataframe(pd.DataFrame(classroom.student_summary(case, rows, names)), hide_index=True, width="stretch")
+    st.markdown("##### Per question")
+    st.dataframe(pd.DataFrame(classroom.question_summary(case, rows)), hide_index=True, width="stretch")
+    st.download_button("Download all answers (CSV)", classroom.results_csv(rows), mime="text/csv",
+                       file_name=f"class-{host.code}-{case.id}.csv", key="class-csv", on_click="ignore")

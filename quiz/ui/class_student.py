@@ -1,0 +1,300 @@
+"""The student's page of a live class: join with a code, follow the instructor, answer from a phone.
+
+Everything on this page comes from :func:`quiz.classroom.student_view`, which hands out the
+engine's public projection of the questions; keys and explanations appear only after the
+instructor's reveal. A tiny fragment polls the session's version every two seconds and reruns
+the page when the instructor moves on: no chart, no wide columns, nothing heavy per tick.
+Nicknames are shown with ``st.text`` (never as markdown or HTML).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import classroom
+from ..classroom import ClassError, SessionState, Student
+from ..loader import Content
+from ..store import Store, StoreError, open_store
+from . import common, components
+
+STUDENT_KEY = "class-student"
+RENDERED_KEY = "class-student-version"
+MESSAGE_KEY = "class-student-message"
+CONFIRM_KEY = "class-student-confirm"
+POLL_SECONDS = 2.0
+
+
+def stage_title(kind: str, heading: str) -> str:
+    """"Imaging — MRI of the thigh", or just "Presentation" when the heading repeats the kind."""
+    label = components.kind_label(kind)
+    return label if heading.strip().lower() == label.lower() else f"{label} — {heading}"
+
+
+def render() -> None:
+    store = common.store()
+    if store is None:
+        return
+    current = common.content()
+    code_param = classroom.normalise_code(st.query_params.get(classroom.JOIN_PARAM))
+    student: Student | None = st.session_state.get(STUDENT_KEY)
+    if student is not None and code_param is not None and code_param != student.code:
+        student = None  # a new code in the URL: a new session
+        st.session_state.pop(STUDENT_KEY, None)
+    try:
+        if student is None:
+            _join(store, current)
+        else:
+            _play(store, current, student)
+    except StoreError as error:
+        st.error(str(error), icon="🛑")
+
+
+# --- joining ---------------------------------------------------------------------
+
+def _code_form(message: str | None = None) -> None:
+    st.title("Join a class")
+    if message:
+        st.error(message, icon="🚫")
+    with st.form("class-code-form", border=False):
+        typed = st.text_input("Join code", max_chars=10, placeholder="e.g. K7M2QX", key="class-code-input",
+                              help="The six letters and digits on the instructor's screen.")
+        go = st.form_submit_button("Next", type="primary")
+    if go:
+        code = classroom.normalise_code(typed)
+        if code is None:
+            st.error(f"{typed.strip()!r} is not a join code: codes have {classroom.CODE_LENGTH} letters and digits.",
+                     icon="🚫")
+            return
+        st.query_params[classroom.JOIN_PARAM] = code
+        st.query_params.pop(classroom.NICK_PARAM, None)
+        st.rerun()
+
+
+def _join(store: Store, current: Content) -> None:
+    raw = st.query_params.get(classroom.JOIN_PARAM)
+    if not raw:
+        _code_form()
+        return
+    nick_param = st.query_params.get(classroom.NICK_PARAM, "")
+    try:
+        state = classroom.open_for_joining(store, raw)
+    except classroom.SessionEnded as error:
+        _code_form(str(error))
+        if nick_param:
+            _offer_rejoin(store, raw, nick_param, ended=True)
+        return
+    except ClassError as error:
+        _code_form(str(error))
+        return
+    case = current.cases.get(state.case_id)
+    st.title("Join a class")
+    st.caption(f"Session {state.code}")
+    if case is not None:
+        st.markdown(f"**Case:** {case.title}")
+
+    confirm = st.session_state.get(CONFIRM_KEY)
+    if confirm and confirm[0] == state.code:
+        _offer_rejoin(store, state.code, confirm[1], ended=False, taken=True)
+        return
+    if nick_param:
+        _offer_rejoin(store, state.code, nick_param, ended=False)
+        return
+
+    with st.form("class-join-form", border=False):
+        nickname = st.text_input("Your nickname", max_chars=classroom.NICKNAME_MAX, key="class-nickname-input",
+                                 help="Shown in the class results instead of your name. Unique in this session.")
+        go = st.form_submit_button("Join", type="primary")
+    if go:
+        try:
+            student = classroom.join(store, state.code, nickname)
+        except classroom.NicknameTaken:
+            st.session_state[CONFIRM_KEY] = (state.code, classroom.clean_nickname(nickname))
+            st.rerun()
+        except ClassError as error:
+            st.error(str(error), icon="🚫")
+            return
+        _joined(student)
+    if st.button("Use another code", type="tertiary", key="class-other-code"):
+        st.query_params.pop(classroom.JOIN_PARAM, None)
+        st.query_params.pop(classroom.NICK_PARAM, None)
+        st.rerun()
+
+
+def _offer_rejoin(store: Store, code: str, nickname: str, *, ended: bool, taken: bool = False) -> None:
+    """Coming back under a nickname is always an explicit choice: two people may pick the same one."""
+    if taken:
+        st.warning("Someone in this session already uses this nickname:", icon="👥")
+        st.text(nickname)
+        st.markdown("If that was you (you reloaded the page or changed device), continue with your answers. "
+                    "Otherwise choose another nickname.")
+    else:
+        st.info("Welcome back. Continue as:" if not ended else "See your answers in that session as:", icon="👋")
+        st.text(nickname)
+    if st.button("Yes, that's me: continue", type="primary", key="class-rejoin"):
+        try:
+            student = classroom.rejoin(store, code, nickname)
+        except ClassError as error:
+            st.session_state.pop(CONFIRM_KEY, None)
+            st.query_params.pop(classroom.NICK_PARAM, None)
+            st.error(str(error), icon="🚫")
+            return
+        _joined(student)
+    if st.button("Choose another nickname", key="class-other-nick"):
+        st.session_state.pop(CONFIRM_KEY, None)
+        st.query_params.pop(classroom.NICK_PARAM, None)
+        st.rerun()
+
+
+def _joined(student: Student) -> None:
+    st.session_state[STUDENT_KEY] = student
+    st.session_state.pop(CONFIRM_KEY, None)
+    st.query_params[classroom.JOIN_PARAM] = student.code
+    st.query_params[classroom.NICK_PARAM] = student.nickname  # a reload offers "continue as"
+    st.rerun()
+
+
+# --- following the instructor ----------------------------------------------------
+
+@st.fragment(run_every=POLL_SECONDS)
+def _follow(url: str, session_id: int) -> None:
+    """Every two seconds: one cached version read; rerun the page only when the instructor moved on."""
+    try:
+        version = classroom.poll_version(open_store(url), session_id)
+    except StoreError:
+        return  # the database is busy or away for a moment: try again on the next tick
+    if version > st.session_state.get(RENDERED_KEY, 0):
+        st.rerun()
+
+
+def _save(store: Store, student: Student, case, stage_index: int, question_id: str, key: str) -> None:
+    """Radio callback: save (or change) the answer at once."""
+    option_id = st.session_state.get(key)
+    if option_id is None:
+        return
+    try:
+        classroom.submit(store, student, case, stage_index, question_id, option_id)
+        st.session_state[MESSAGE_KEY] = ("saved", "Answer saved. You can change it until answering closes.")
+    except ClassError as error:
+        st.session_state[MESSAGE_KEY] = ("error", str(error))
+        saved = classroom.my_answers(store, student).get(question_id)
+        st.session_state[key] = saved  # show what is really stored
+
+
+def _play(store: Store, current: Content, student: Student) -> None:
+    try:
+        state = classroom.session_state(store, student.session_id)
+    except ClassError as error:
+        st.session_state.pop(STUDENT_KEY, None)
+        _code_form(str(error))
+        return
+    st.session_state[RENDERED_KEY] = state.version
+    if not state.ended:  # nothing changes after the end: stop polling
+        _follow(store.url, state.id)
+    case = current.cases.get(state.case_id)
+    if case is None:
+        st.error("The case of this session cannot be loaded right now (its file was renamed or has errors). "
+                 "Tell your instructor.", icon="🛑")
+        return
+    answers = classroom.my_answers(store, student)
+    total = len(case.stages)
+    shares = None
+    revealed = classroom.revealed_stages(state, total)
+    if revealed:  # how the class answered, for revealed stages only
+        shares = classroom.tallies(store, state.id, [q.id for s in case.stages[:revealed] for q in s.questions])
+    view = classroom.student_view(case, state, answers, shares)
+
+    st.markdown(f"### {case.title}")
+    st.caption(f"Session {state.code} · you are")
+    st.text(student.nickname)
+    _status(state, view)
+
+    for stage in view.past:
+        with st.expander(f"Stage {stage.number}: {stage_title(stage.kind, stage.heading)}"):
+            _stage_body(stage)
+            _revealed_questions(stage)
+
+    if view.current is not None:
+        stage = view.current
+        st.markdown(f"#### Stage {stage.number} of {total}: {components.kind_label(stage.kind)}")
+        _stage_body(stage)
+        if stage.revealed:
+            _revealed_questions(stage)
+        elif state.phase in (classroom.OPEN, classroom.CLOSED):
+            _questions(store, student, case, state, stage)
+    if view.reveal is not None:
+        st.divider()
+        components.reveal(view.reveal, view.source)
+    if view.score is not None and state.phase in (classroom.FINAL, classroom.ENDED, classroom.REVEALED):
+        st.metric("Your score so far", f"{view.score.percent:g}%",
+                  help=f"{view.score.earned:g} of {view.score.possible} points over the revealed stages")
+
+
+def _status(state: SessionState, view: classroom.StudentView) -> None:
+    message = st.session_state.pop(MESSAGE_KEY, None)
+    phase = state.phase
+    if phase == classroom.LOBBY:
+        st.info("You're in. The case starts when your instructor starts it: this page follows by itself.", icon="⏳")
+    elif phase == classroom.WAITING:
+        st.info("Read the findings. Answering opens soon.", icon="📖")
+    elif phase == classroom.OPEN:
+        st.success("Answering is open: choose an answer. You can change it until answering closes.", icon="✍️")
+    elif phase == classroom.CLOSED:
+        st.warning("Answering is closed. The key comes next.", icon="🔒")
+    elif phase == classroom.REVEALED:
+        st.info("The key is revealed. Wait for the next stage.", icon="💡")
+    elif phase == classroom.FINAL:
+        st.success("That was the last stage: here is what the authors of the report found and did.", icon="🏁")
+    elif phase == classroom.ENDED:
+        st.info("This class session has ended. Thank you for taking part!", icon="👋")
+    if view.total_stages:
+        done = classroom.revealed_stages(state, view.total_stages)
+        st.progress(done / view.total_stages, text=f"{done} of {view.total_stages} stages revealed")
+    if message and phase == classroom.OPEN:
+        (st.success if message[0] == "saved" else st.error)(message[1], icon="✅" if message[0] == "saved" else "🚫")
+    elif message and message[0] == "error":
+        st.error(message[1], icon="🚫")
+
+
+def _stage_body(stage: classroom.StudentStage) -> None:
+    st.markdown(f"**{stage.heading}**")
+    components.findings(stage.findings, quotes=False)
+    for image in stage.images:
+        st.image(image.path, caption=f"{image.caption} ({image.credit})")
+
+
+def _questions(store: Store, student: Student, case, state: SessionState, stage: classroom.StudentStage) -> None:
+    open_ = state.phase == classroom.OPEN
+    for item in stage.questions:
+        question = item.asked
+        labels = {o.id: o.label for o in question.options}
+        key = f"class-{state.id}-{question.id}"
+        ids = list(labels)
+        index = None if key in st.session_state else (ids.index(item.chosen) if item.chosen in labels else None)
+        st.radio(
+            f"**{components.QUESTION_LABELS.get(question.kind, question.kind.capitalize())}:** {question.prompt}",
+            options=ids, format_func=labels.__getitem__, index=index, key=key, disabled=not open_,
+            on_change=_save, args=(store, student, case, stage.index, question.id, key),
+        )
+        if item.chosen is None:
+            st.caption("No answer yet." if open_ else "You did not answer this question.")
+
+
+def _revealed_questions(stage: classroom.StudentStage) -> None:
+    for item in stage.questions:
+        if item.result is not None:
+            components.feedback((item.result,))
+        elif item.key is not None:
+            with st.container(border=True):
+                st.markdown(f"**{components.QUESTION_LABELS.get(item.asked.kind, item.asked.kind)}:** {item.asked.prompt}")
+                st.markdown(f"You did not answer. The best answer is **{item.key.best.label}**.")
+                if item.key.best.explanation:
+                    st.markdown(f"*Best answer:* {item.key.best.explanation}")
+                if item.key.teaching_note:
+                    st.info(item.key.teaching_note, icon="🎓")
+        if item.shares is not None:
+            total = sum(item.shares.values())
+            if total:
+                st.caption(f"How the class answered ({total} answers)")
+                for option in item.asked.options:
+                    count = item.shares.get(option.id, 0)
+                    best = item.key is not None and option.id == item.key.best.id
+                    st.progress(count / total, text=f"{'✅ ' if best else ''}{option.label}: {count} ({count / total:.0%})")

@@ -1,0 +1,67 @@
+"""Helpers for the live-class tests: database URLs (SQLite, and PostgreSQL when asked) and workers.
+
+``QUIZ_TEST_POSTGRES_URL`` (e.g. from ``bash .ci/postgres.sh``) adds a PostgreSQL variant of
+every test that takes the ``class_url`` fixture; those variants are marked ``postgres``.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from quiz import classroom
+from quiz import store as store_module
+
+POSTGRES_URL = os.environ.get("QUIZ_TEST_POSTGRES_URL")
+PASSCODE = "test-passcode"
+
+BACKENDS = [pytest.param("sqlite", id="sqlite"),
+            pytest.param("postgres", id="postgres", marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not POSTGRES_URL, reason="QUIZ_TEST_POSTGRES_URL is not set")])]
+
+
+def database_url(backend: str, tmp_path) -> str:
+    """A fresh database for one test: a new SQLite file, or the PostgreSQL database with empty class tables."""
+    store_module.forget_stores()
+    classroom.forget_polls()
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'class.sqlite3'}"
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        tables = [store_module.class_answers, store_module.class_students, store_module.class_sessions]
+        store_module.metadata.drop_all(engine, tables=tables)
+        store_module.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    return POSTGRES_URL
+
+
+def submit_many(url: str, session_id: int, code: str, prefix: str, students: int, case_dict: dict,
+                stage_index: int, rounds: int = 3) -> list[tuple[str, str, str]]:
+    """In a separate process: ``students`` join and each answers every question of the stage
+    ``rounds`` times (changing their mind, and resubmitting the last choice once more, as a retry).
+
+    Returns (nickname, question_id, final option) for every answer that was acknowledged.
+    """
+    import factories
+
+    from quiz.store import open_store
+
+    store = open_store(url)
+    case = factories.load_case(case_dict)
+    questions = case.stages[stage_index].questions
+    acknowledged: dict[tuple[str, str], str] = {}
+    joined = [classroom.join(store, code, f"{prefix}{i}") for i in range(students)]
+    for round_ in range(rounds):
+        for student in joined:
+            for question in questions:
+                option = question.options[(student.id + round_) % len(question.options)].id
+                classroom.submit(store, student, case, stage_index, question.id, option)
+                acknowledged[(student.nickname, question.id)] = option
+    for student in joined:  # a retry of the last answer must not count twice
+        for question in questions:
+            classroom.submit(store, student, case, stage_index, question.id, acknowledged[(student.nickname, question.id)])
+    store_module.forget_stores()
+    return [(nickname, question_id, option) for (nickname, question_id), option in acknowledged.items()]
