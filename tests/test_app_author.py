@@ -322,8 +322,23 @@ def test_sources_check_is_automatic_and_confined(tmp_path, monkeypatch):
 
 # --- exports -----------------------------------------------------------------------------
 
-def test_export_downloads_are_offered_for_instructors():
+def test_export_downloads_need_the_instructor_passcode(monkeypatch):
+    monkeypatch.delenv("QUIZ_INSTRUCTOR_PASSCODE", raising=False)
     at = page_app("author")
+    assert not at.get("download_button") or all("GIFT" not in b.label and "CSV" not in b.label
+                                                 for b in at.get("download_button"))
+    assert "Exporting the answer keys is locked" in page_text(at)
+
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "letmein")
+    at = page_app("author")
+    assert not [b for b in at.get("download_button") if "GIFT" in b.label]
+    at.text_input(key="export-passcode-input").input("wrong")
+    at.button(key="FormSubmitter:export-passcode-form-Enter").click().run()
+    assert not [b for b in at.get("download_button") if "GIFT" in b.label]
+    assert "Wrong passcode." in page_text(at)
+    at.text_input(key="export-passcode-input").input("letmein")
+    at.button(key="FormSubmitter:export-passcode-form-Enter").click().run()
+
     labels = [b.label for b in at.get("download_button")]
     assert "Download GIFT (Moodle question bank)" in labels
     assert "Download CSV with answer keys (for instructors)" in labels

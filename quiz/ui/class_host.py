@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import io
 import os
-import time
 from urllib.parse import urlsplit, urlunsplit
 
 import altair as alt
@@ -20,7 +19,7 @@ import pandas as pd
 import segno
 import streamlit as st
 
-from .. import classroom, engine, settings
+from .. import classroom, engine
 from ..classroom import ClassError, Host, SessionState
 from ..loader import Content
 from ..model import Case, Question
@@ -30,7 +29,7 @@ from .class_student import stage_title
 
 URL_PATH = "teach"  # this page's url_path in app.py
 HOST_KEY = "class-host"
-PASSCODE_KEY = "class-passcode"
+PASSCODE_KEY = common.PASSCODE_KEY
 RENDERED_KEY = "class-host-version"
 MESSAGE_KEY = "class-host-message"
 HIDE_KEY = "class-hide-live"
@@ -48,55 +47,16 @@ STYLE = """
 """
 
 
-# --- the passcode ------------------------------------------------------------------
-
-def configured_passcode() -> str | None:
-    """QUIZ_INSTRUCTOR_PASSCODE, else ``instructor_passcode`` in ``.streamlit/secrets.toml``; no default."""
-    from_env = settings.current().instructor_passcode
-    if from_env:
-        return from_env
-    try:
-        value = st.secrets.get("instructor_passcode")
-    except Exception:  # no secrets file at all
-        return None
-    return str(value).strip() or None if value else None
-
-
-def _no_passcode() -> None:
-    st.warning("The instructor page is locked: no instructor passcode is set, and there is no default.", icon="🔐")
-    st.markdown("Set one in either place, then reload this page:")
-    st.markdown("**An environment variable** on the machine that runs the app:")
-    st.code('export QUIZ_INSTRUCTOR_PASSCODE="a-long-passphrase-for-instructors"\nstreamlit run app.py', language="bash")
-    st.markdown("**Or Streamlit secrets**, in `.streamlit/secrets.toml` beside `app.py` (keep it out of version control):")
-    st.code('instructor_passcode = "a-long-passphrase-for-instructors"', language="toml")
-
-
-def _gate(configured: str) -> bool:
-    if classroom.check_passcode(st.session_state.get(PASSCODE_KEY), configured):
-        return True
-    st.caption("Run a case live: students join from their phones with a code, you pace the stages and see "
-               "their answers as they come in.")
-    with st.form("class-passcode-form"):
-        typed = st.text_input("Instructor passcode", type="password", key="class-passcode-input")
-        go = st.form_submit_button("Enter", type="primary")
-    if go:
-        if classroom.check_passcode(typed, configured):
-            st.session_state[PASSCODE_KEY] = typed.strip()
-            st.rerun()
-        time.sleep(1.0)  # slows down guessing
-        st.error("Wrong passcode.", icon="🚫")
-    return False
-
-
 # --- the page ------------------------------------------------------------------------
 
 def render() -> None:
     st.title("Teach a class")
-    configured = configured_passcode()
+    configured = common.instructor_passcode()
     if not configured:
-        _no_passcode()
+        common.explain_missing_passcode("The instructor page")
         return
-    if not _gate(configured):
+    if not common.instructor_unlocked(configured, "Run a case live: students join from their phones with a code, "
+                                      "you pace the stages and see their answers as they come in."):
         return
     store = common.store()
     if store is None:

@@ -1,13 +1,16 @@
 """What every page needs: settings, the content folder, the store and the learner's name."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
-from .. import loader, settings
+from .. import classroom, loader, settings
 from ..loader import Content
 from ..store import Store, StoreError, open_store
 
 LEARNER_PARAM = "learner"
+PASSCODE_KEY = "class-passcode"  # the instructor's passcode, held in this browser session only
 
 
 def content() -> Content:
@@ -48,3 +51,43 @@ def content_notice(current: Content) -> None:
     with st.expander(f"⚠️ {len(files)} content file(s) have errors and are not shown (for authors)"):
         st.caption("Fix these and the cases appear without a restart. `python -m quiz validate` prints the same list.")
         st.code("\n".join(str(p) for p in current.errors), language=None)
+
+
+# --- the instructor's passcode: the class page and the answer-key exports ---------------
+
+def instructor_passcode() -> str | None:
+    """QUIZ_INSTRUCTOR_PASSCODE, else ``instructor_passcode`` in ``.streamlit/secrets.toml``; no default."""
+    from_env = settings.current().instructor_passcode
+    if from_env:
+        return from_env
+    try:
+        value = st.secrets.get("instructor_passcode")
+    except Exception:  # no secrets file at all
+        return None
+    return str(value).strip() or None if value else None
+
+
+def explain_missing_passcode(what: str) -> None:
+    st.warning(f"{what} is locked: no instructor passcode is set, and there is no default.", icon="🔐")
+    st.markdown("Set one in either place, then reload this page:")
+    st.markdown("**An environment variable** on the machine that runs the app:")
+    st.code('export QUIZ_INSTRUCTOR_PASSCODE="a-long-passphrase-for-instructors"\nstreamlit run app.py', language="bash")
+    st.markdown("**Or Streamlit secrets**, in `.streamlit/secrets.toml` beside `app.py` (keep it out of version control):")
+    st.code('instructor_passcode = "a-long-passphrase-for-instructors"', language="toml")
+
+
+def instructor_unlocked(configured: str, intro: str, *, key: str = "class-passcode") -> bool:
+    """True once this browser session has given the passcode; otherwise show the passcode form."""
+    if classroom.check_passcode(st.session_state.get(PASSCODE_KEY), configured):
+        return True
+    st.caption(intro)
+    with st.form(f"{key}-form"):
+        typed = st.text_input("Instructor passcode", type="password", key=f"{key}-input")
+        go = st.form_submit_button("Enter", type="primary")
+    if go:
+        if classroom.check_passcode(typed, configured):
+            st.session_state[PASSCODE_KEY] = typed.strip()
+            st.rerun()
+        time.sleep(1.0)  # slows down guessing
+        st.error("Wrong passcode.", icon="🚫")
+    return False
