@@ -1,8 +1,17 @@
 """Progress figures from stored answers, computed in the core."""
 from __future__ import annotations
 
+import pytest
+
+from class_support import BACKENDS, database_url
 from quiz import engine, progress
 from quiz.store import Store
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):
+    """The self-study store on SQLite, and on PostgreSQL when a server is given."""
+    return database_url(request.param, tmp_path)
 
 
 def play(store, learner, case, pick):
@@ -17,8 +26,8 @@ def play(store, learner, case, pick):
     return learner_id
 
 
-def test_accuracy_status_and_mistakes(tmp_path, cases):
-    store = Store(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+def test_accuracy_status_and_mistakes(url, cases):
+    store = Store(url)
     first, second = sorted(cases)[:2]
     wrong = lambda q: next(o.id for o in q.options if engine.credit(q, o.id) == 0)  # noqa: E731
     learner = play(store, "Ada", cases[first], lambda q: q.answer)
@@ -40,14 +49,14 @@ def test_accuracy_status_and_mistakes(tmp_path, cases):
     assert store.answer_history(learner) == [] and store.attempts(learner) == []
 
 
-def test_resume_and_new_attempt(tmp_path, cases):
-    store = Store(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+def test_resume_and_new_attempt(url, cases):
+    store = Store(url)
     case = cases[sorted(cases)[0]]
     learner_id, record, choices = store.resume("Bo", case.id)
     assert choices == []
     attempt = engine.commit(case, engine.start(case), 0, {q.id: q.answer for q in case.stages[0].questions})
     assert store.record_stage(record.id, 0, "presentation", engine.results(case, attempt, 0))
-    again = Store(f"sqlite:///{tmp_path / 'p.sqlite3'}")  # another process, same file
+    again = Store(url)  # another process on the same database
     same_learner, same_record, stored = again.resume("Bo", case.id)
     assert (same_learner, same_record.id) == (learner_id, record.id)
     assert engine.replay(case, stored) == attempt
