@@ -166,7 +166,8 @@ def parse_case(raw: bytes, name: str, catalogue: dict[str, CatalogueEntry], *, s
     With ``sources`` (the folder of report texts) every evidence quote is looked up too.
     """
     case, document, problems = parse(raw, Case, name)
-    if document is not None:
+    # Only a file whose bytes hold the marker (or an escape that could spell it) can have a placeholder.
+    if document is not None and (checks.PLACEHOLDER.encode() in raw or b"\\" in raw):
         problems += _located(checks.placeholders(document.data), document, name)
     if case is None:
         return Parsed(None, sorted(problems), document)
