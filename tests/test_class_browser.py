@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 import factories
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_app
+from streamlit_server import running_app
 
 pytestmark = pytest.mark.browser
 
@@ -20,17 +19,6 @@ PASSCODE = "browser-passcode"
 CASE = factories.load_case(factories.case_dict(stages=2))  # two stages keep the test short
 FOLLOW_MS = 15_000  # a poll every 2 s, a version cached for at most 1 s: far less than this
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def see(page, text: str, timeout: int = FOLLOW_MS) -> None:

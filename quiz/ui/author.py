@@ -294,12 +294,8 @@ def _export_texts(current: Content) -> tuple[str, str]:
 
 def _exports(current: Content) -> None:
     st.header("Export questions")
-    configured = common.instructor_passcode()
-    if not configured:
-        common.explain_missing_passcode("Exporting the answer keys")
-        return
-    if not common.instructor_unlocked(configured, "The exports hold every answer key: enter the instructor passcode "
-                                      "to download them.", key="export-passcode"):
+    if not common.instructor_gate("Exporting the answer keys", "The exports hold every answer key: enter the "
+                                  "instructor passcode to download them.", key="export-passcode"):
         return
     count = sum(1 for _ in export.questions(current))
     st.caption(f"{count} questions: every question of the {len(current.cases)} valid cases of the content folder, "

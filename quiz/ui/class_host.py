@@ -51,13 +51,10 @@ STYLE = """
 
 def render() -> None:
     st.title("Teach a class")
+    if not common.instructor_gate("The instructor page", "Run a case live: students join from their phones with a "
+                                  "code, you pace the stages and see their answers as they come in."):
+        return
     configured = common.instructor_passcode()
-    if not configured:
-        common.explain_missing_passcode("The instructor page")
-        return
-    if not common.instructor_unlocked(configured, "Run a case live: students join from their phones with a code, "
-                                      "you pace the stages and see their answers as they come in."):
-        return
     store = common.store()
     if store is None:
         return

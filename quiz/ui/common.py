@@ -76,6 +76,15 @@ def explain_missing_passcode(what: str) -> None:
     st.code('instructor_passcode = "a-long-passphrase-for-instructors"', language="toml")
 
 
+def instructor_gate(what: str, intro: str, *, key: str = "class-passcode") -> bool:
+    """True when a passcode is set and this browser session has given it; otherwise say what to do."""
+    configured = instructor_passcode()
+    if not configured:
+        explain_missing_passcode(what)
+        return False
+    return instructor_unlocked(configured, intro, key=key)
+
+
 def instructor_unlocked(configured: str, intro: str, *, key: str = "class-passcode") -> bool:
     """True once this browser session has given the passcode; otherwise show the passcode form."""
     if classroom.check_passcode(st.session_state.get(PASSCODE_KEY), configured):
