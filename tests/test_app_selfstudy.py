@@ -205,3 +205,25 @@ def test_review_my_mistakes_lists_what_was_missed():
     assert "where your latest answer was not the best one" in text
     for question in case.stages[0].questions:
         assert question.prompt in text
+
+
+def test_locked_database_gives_a_clear_message(tmp_path, monkeypatch):
+    import sqlite3
+
+    path = tmp_path / "locked.sqlite3"
+    monkeypatch.setenv("QUIZ_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)
+    store_module.open_store(f"sqlite:///{path}")  # create the tables
+    store_module.forget_stores()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        case = CASES[sorted(CASES)[0]]
+        at = fresh_app(case=case.id, learner="Locked Out")
+        assert_no_exception(at)
+        assert any("locked by another program" in e.value for e in at.error)
+    finally:
+        other.rollback()
+        other.close()
+    at = fresh_app(case=case.id, learner="Locked Out")  # once the lock is gone the case opens
+    assert any(b.label == "Commit answers" for b in at.button)
