@@ -100,7 +100,7 @@ def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = Fal
             if result.chosen.explanation:
                 lines.append(f"*Your choice:* {result.chosen.explanation}")
             if not result.correct and result.best.explanation:
-                lines.append(f"*Best answer:* {result.best.explanation}")
+                lines.append(f"*Why {result.best.label} is best:* {result.best.explanation}")
             st.markdown("\n\n".join(lines))
             others = [o for o in result.options if not o.chosen and not o.best]
             if others:
