@@ -195,7 +195,7 @@ def main() -> int:
         classroom.tallies(store, host.session_id, ids)
         quiet_ms.append(1000 * (time.perf_counter() - started))
 
-    stored = store._run(lambda conn: conn.execute(
+    stored = store.run(lambda conn: conn.execute(
         sa.select(class_answers.c.student_id, class_answers.c.question_id, class_answers.c.option_id)
         .where(class_answers.c.session_id == host.session_id)).all(), write=False)
     recorded = {(s, q): o for s, q, o in stored}

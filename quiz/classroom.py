@@ -119,8 +119,6 @@ class AnsweringClosed(ClassError):
 # --- the state machine -------------------------------------------------------
 
 LOBBY, WAITING, OPEN, CLOSED, REVEALED, FINAL, ENDED = "lobby", "waiting", "open", "closed", "revealed", "final", "ended"
-PHASES = (LOBBY, WAITING, OPEN, CLOSED, REVEALED, FINAL, ENDED)
-ACTIONS = ("start", "open", "close", "reveal", "advance", "end")
 
 
 @dataclass(frozen=True)
@@ -265,13 +263,13 @@ def find_session(store: Store, code: str | None) -> SessionState | None:
     code = normalise_code(code)
     if code is None:
         return None
-    row = store._run(lambda conn: conn.execute(sa.select(*_STATE_COLUMNS).where(class_sessions.c.code == code)).first(),
+    row = store.run(lambda conn: conn.execute(sa.select(*_STATE_COLUMNS).where(class_sessions.c.code == code)).first(),
                      write=False)
     return _state(row) if row else None
 
 
 def session_state(store: Store, session_id: int) -> SessionState:
-    row = store._run(lambda conn: conn.execute(sa.select(*_STATE_COLUMNS).where(class_sessions.c.id == session_id)).first(),
+    row = store.run(lambda conn: conn.execute(sa.select(*_STATE_COLUMNS).where(class_sessions.c.id == session_id)).first(),
                      write=False)
     if row is None:
         raise NoSuchSession("This class session no longer exists.")
@@ -308,7 +306,7 @@ def poll_version(store: Store, session_id: int, *, max_age: float = 1.0) -> int:
         cached = _poll_cache.get(key)
     if cached is not None and moment - cached[0] < max_age:
         return cached[1]
-    version = store._run(lambda conn: conn.execute(
+    version = store.run(lambda conn: conn.execute(
         sa.select(class_sessions.c.version).where(class_sessions.c.id == session_id)).scalar(), write=False)
     version = -1 if version is None else int(version)
     with _poll_lock:
@@ -333,7 +331,7 @@ def create_session(store: Store, case: Case, *, passcode: str | None, configured
         code = new_code()
         stamp = now()
         try:
-            session_id = store._run(lambda conn: conn.execute(class_sessions.insert().values(
+            session_id = store.run(lambda conn: conn.execute(class_sessions.insert().values(
                 code=code, case_id=case.id, stage_index=0, phase=LOBBY, host_secret=_digest(token),
                 created_at=stamp, updated_at=stamp, version=1)).inserted_primary_key[0])
         except exc.IntegrityError:
@@ -349,7 +347,7 @@ def take_control(store: Store, code: str, *, passcode: str | None, configured: s
     if state is None:
         raise NoSuchSession(f"No class session has the code {code!r}.")
     token = secrets.token_urlsafe(32)
-    store._run(lambda conn: conn.execute(class_sessions.update().where(class_sessions.c.id == state.id).values(
+    store.run(lambda conn: conn.execute(class_sessions.update().where(class_sessions.c.id == state.id).values(
         host_secret=_digest(token))))
     return Host(state.id, state.code, token)
 
@@ -358,7 +356,7 @@ def is_host(store: Store, host: Host | None) -> bool:
     """Whether ``host`` still holds the session (another window may have taken control since)."""
     if host is None:
         return False
-    stored = store._run(lambda conn: conn.execute(
+    stored = store.run(lambda conn: conn.execute(
         sa.select(class_sessions.c.host_secret).where(class_sessions.c.id == host.session_id)).scalar(), write=False)
     return stored is not None and hmac.compare_digest(stored, _digest(host.token))
 
@@ -390,7 +388,7 @@ def act(store: Store, host: Host, action: str, *, expect: tuple[int, str], total
         _check_host(conn, host)
         raise Stale("The session has moved on since this page was drawn.")
 
-    store._run(work)
+    store.run(work)
     return session_state(store, host.session_id)
 
 
@@ -444,7 +442,7 @@ def join(store: Store, code: str, nickname: str) -> Student:
         return inserted, row
 
     try:
-        inserted, row = store._run(work)
+        inserted, row = store.run(work)
     except exc.IntegrityError:  # the same nickname joined in the same instant
         inserted, row = 0, None
     if not inserted:
@@ -460,14 +458,14 @@ def rejoin(store: Store, code: str, nickname: str) -> Student:
     if state is None:
         raise NoSuchSession(f"No class session has the code {normalise_code(code) or code!r}.")
     nickname = clean_nickname(nickname)
-    row = store._run(lambda conn: _student_by_name(conn, state.id, nickname), write=False)
+    row = store.run(lambda conn: _student_by_name(conn, state.id, nickname), write=False)
     if row is None:
         raise NoSuchStudent(f"Nobody called {nickname!r} has joined session {state.code}.")
     return Student(int(row.id), state.id, state.code, row.nickname)
 
 
 def joined_count(store: Store, session_id: int) -> int:
-    return store._run(lambda conn: conn.execute(sa.select(sa.func.count()).select_from(class_students).where(
+    return store.run(lambda conn: conn.execute(sa.select(sa.func.count()).select_from(class_students).where(
         class_students.c.session_id == session_id)).scalar_one(), write=False)
 
 
@@ -530,12 +528,12 @@ def submit(store: Store, student: Student, case: Case, stage_index: int, questio
     statement = _submit_statement(store.engine.dialect.name)
     params = {"session_id": student.session_id, "student_id": student.id, "stage_index": stage_index,
               "question_id": question_id, "option_id": option_id, "answered_at": now()}
-    if store._run(lambda conn: conn.execute(statement, params).rowcount) != 1:
+    if store.run(lambda conn: conn.execute(statement, params).rowcount) != 1:
         raise AnsweringClosed("Answering is closed for this question: your answer was not changed.")
 
 
 def my_answers(store: Store, student: Student) -> dict[str, str]:
-    rows = store._run(lambda conn: conn.execute(sa.select(class_answers.c.question_id, class_answers.c.option_id).where(
+    rows = store.run(lambda conn: conn.execute(sa.select(class_answers.c.question_id, class_answers.c.option_id).where(
         class_answers.c.student_id == student.id)).all(), write=False)
     return {question_id: option_id for question_id, option_id in rows}
 
@@ -547,7 +545,7 @@ def tallies(store: Store, session_id: int, question_ids: Iterable[str]) -> dict[
              .where(class_answers.c.session_id == session_id, class_answers.c.question_id.in_(question_ids))
              .group_by(class_answers.c.question_id, class_answers.c.option_id))
     out: dict[str, dict[str, int]] = {q: {} for q in question_ids}
-    for question_id, option_id, count in store._run(lambda conn: conn.execute(query).all(), write=False):
+    for question_id, option_id, count in store.run(lambda conn: conn.execute(query).all(), write=False):
         out[question_id][option_id] = int(count)
     return out
 
@@ -585,7 +583,7 @@ def live(store: Store, session_id: int, case: Case) -> Live:
             answered = conn.execute(sa.select(sa.func.count()).select_from(per_student)).scalar_one()
         return Live(int(row.version), row.phase, int(row.stage_index), int(joined), int(answered), counts)
 
-    return store._run(work, write=False)
+    return store.run(work, write=False)
 
 
 # --- what a student sees -------------------------------------------------------
@@ -680,7 +678,7 @@ RESULT_COLUMNS = ["nickname", "stage", "stage_kind", "question_id", "question_ki
 
 
 def _require_host(store: Store, host: Host) -> None:
-    store._run(lambda conn: _check_host(conn, host), write=False)
+    store.run(lambda conn: _check_host(conn, host), write=False)
 
 
 def result_rows(store: Store, host: Host, case: Case) -> list[dict]:
@@ -692,7 +690,7 @@ def result_rows(store: Store, host: Host, case: Case) -> list[dict]:
              .where(class_answers.c.session_id == host.session_id))
     places = {q.id: (i, j, q) for i, stage in enumerate(case.stages) for j, q in enumerate(stage.questions)}
     rows = []
-    for nickname, stage_index, question_id, option_id, answered_at in store._run(
+    for nickname, stage_index, question_id, option_id, answered_at in store.run(
             lambda conn: conn.execute(query).all(), write=False):
         if question_id not in places:
             continue  # the case was edited since; the answer no longer fits a question
@@ -713,7 +711,7 @@ def result_rows(store: Store, host: Host, case: Case) -> list[dict]:
 def students(store: Store, host: Host) -> list[str]:
     """Nicknames in joining order (instructor only)."""
     _require_host(store, host)
-    return list(store._run(lambda conn: conn.execute(
+    return list(store.run(lambda conn: conn.execute(
         sa.select(class_students.c.nickname).where(class_students.c.session_id == host.session_id)
         .order_by(class_students.c.id)).scalars().all(), write=False))
 
@@ -788,7 +786,7 @@ def running_sessions(store: Store, *, limit: int = 20) -> list[SessionState]:
     """The newest sessions that have not ended, for the instructor's "resume" list (behind the passcode)."""
     query = (sa.select(*_STATE_COLUMNS).where(class_sessions.c.phase != ENDED)
              .order_by(class_sessions.c.updated_at.desc(), class_sessions.c.id.desc()).limit(limit))
-    return [_state(row) for row in store._run(lambda conn: conn.execute(query).all(), write=False)]
+    return [_state(row) for row in store.run(lambda conn: conn.execute(query).all(), write=False)]
 
 
 PHASE_LABELS = {LOBBY: "Waiting for students", WAITING: "Findings shown, answering not open yet",

@@ -183,7 +183,8 @@ class Store:
         except exc.SQLAlchemyError as error:
             raise explain(error, url) from None
 
-    def _run(self, work, *, write: bool = True):
+    def run(self, work, *, write: bool = True):
+        """Run ``work(conn)`` in one transaction (or, with ``write=False``, one read); driver errors become StoreError."""
         try:
             with (self.engine.begin() if write else self.engine.connect()) as conn:
                 return work(conn)
@@ -206,9 +207,9 @@ class Store:
             return conn.execute(learners.insert().values(name=name, created_at=now())).inserted_primary_key[0]
 
         try:
-            return self._run(work)
+            return self.run(work)
         except exc.IntegrityError:  # another session created it a moment ago
-            return self._run(lambda conn: conn.execute(sa.select(learners.c.id).where(learners.c.name == name)).scalar_one(), write=False)
+            return self.run(lambda conn: conn.execute(sa.select(learners.c.id).where(learners.c.name == name)).scalar_one(), write=False)
 
     # --- self-study attempts ------------------------------------------------
     def current_attempt(self, learner_id: int, case_id: str) -> AttemptRecord:
@@ -224,7 +225,7 @@ class Store:
                 row = conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()
             return AttemptRecord(**row._mapping)
 
-        return self._run(work)
+        return self.run(work)
 
     def resume(self, name: str, case_id: str) -> tuple[int, AttemptRecord, list[dict[str, str]]]:
         """Learner id, latest attempt at the case and its committed choices, read in one go.
@@ -248,7 +249,7 @@ class Store:
                 .where(answers.c.attempt_id == record.id).order_by(answers.c.stage_index, answers.c.id)).all()
             return row.learner, record, stage_choices(r._mapping for r in choices)
 
-        found = self._run(read, write=False)
+        found = self.run(read, write=False)
         if found is not None:
             return found
         learner_id = self.learner_id(name)
@@ -264,7 +265,7 @@ class Store:
             new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
             return AttemptRecord(**conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()._mapping)
 
-        return self._run(work)
+        return self.run(work)
 
     def record_stage(self, attempt_id: int, stage_index: int, stage_kind: str, results: Iterable,
                      finished: tuple[float, int] | None = None) -> bool:
@@ -282,19 +283,19 @@ class Store:
             return True
 
         try:
-            return self._run(work)
+            return self.run(work)
         except exc.IntegrityError:
             return False
 
     def committed_choices(self, attempt_id: int) -> list[dict[str, str]]:
         """Stored choices of an attempt, stage by stage, to rebuild it with ``engine.replay``."""
-        rows = self._run(lambda conn: conn.execute(
+        rows = self.run(lambda conn: conn.execute(
             sa.select(answers.c.stage_index, answers.c.question_id, answers.c.option_id)
             .where(answers.c.attempt_id == attempt_id).order_by(answers.c.stage_index, answers.c.id)).all(), write=False)
         return stage_choices(row._mapping for row in rows)
 
     def attempts(self, learner_id: int) -> list[AttemptRecord]:
-        rows = self._run(lambda conn: conn.execute(
+        rows = self.run(lambda conn: conn.execute(
             sa.select(attempts).where(attempts.c.learner_id == learner_id).order_by(attempts.c.id)).all(), write=False)
         return [AttemptRecord(**row._mapping) for row in rows]
 
@@ -305,15 +306,15 @@ class Store:
                            answers.c.credit, answers.c.answered_at)
                  .join(attempts, answers.c.attempt_id == attempts.c.id)
                  .where(attempts.c.learner_id == learner_id).order_by(answers.c.answered_at, answers.c.id))
-        return [dict(row._mapping) for row in self._run(lambda conn: conn.execute(query).all(), write=False)]
+        return [dict(row._mapping) for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
 
     def record_review(self, learner_id: int, question_id: str, option_id: str, correct: bool) -> None:
-        self._run(lambda conn: conn.execute(review_answers.insert().values(
+        self.run(lambda conn: conn.execute(review_answers.insert().values(
             learner_id=learner_id, question_id=question_id, option_id=option_id, correct=correct, answered_at=now())))
 
     def review_history(self, learner_id: int) -> list[dict]:
         query = sa.select(review_answers).where(review_answers.c.learner_id == learner_id).order_by(review_answers.c.id)
-        return [dict(row._mapping) for row in self._run(lambda conn: conn.execute(query).all(), write=False)]
+        return [dict(row._mapping) for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
 
     def reset_learner(self, learner_id: int) -> None:
         """Forget a learner's attempts, answers and review history (the name stays)."""
@@ -324,7 +325,7 @@ class Store:
             conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id))
             conn.execute(review_answers.delete().where(review_answers.c.learner_id == learner_id))
 
-        self._run(work)
+        self.run(work)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -62,7 +62,7 @@ def open_stage(store, host, index):
 def rows(store, session_id):
     query = sa.select(class_answers.c.student_id, class_answers.c.question_id, class_answers.c.option_id).where(
         class_answers.c.session_id == session_id)
-    return store._run(lambda conn: conn.execute(query).all(), write=False)
+    return store.run(lambda conn: conn.execute(query).all(), write=False)
 
 
 # --- join codes ------------------------------------------------------------------
@@ -134,7 +134,7 @@ def test_creating_a_session_needs_the_configured_passcode(store):
     host = new_session(store)
     assert C.normalise_code(host.code) == host.code
     assert host.token not in repr(host)
-    stored = store._run(lambda conn: conn.execute(sa.text("SELECT host_secret FROM class_sessions")).scalar(),
+    stored = store.run(lambda conn: conn.execute(sa.text("SELECT host_secret FROM class_sessions")).scalar(),
                         write=False)
     assert stored != host.token and len(stored) == 64, "only a digest of the token is stored"
 
@@ -461,7 +461,7 @@ def test_separate_processes_submitting_at_once_lose_nothing(store, url):
     query = (sa.select(class_students.c.nickname, class_answers.c.question_id, class_answers.c.option_id)
              .join(class_students, class_students.c.id == class_answers.c.student_id)
              .where(class_answers.c.session_id == host.session_id))
-    recorded = {(n, q): o for n, q, o in store._run(lambda conn: conn.execute(query).all(), write=False)}
+    recorded = {(n, q): o for n, q, o in store.run(lambda conn: conn.execute(query).all(), write=False)}
     assert len(expected) == processes * per_process * len(CASE.stages[0].questions)
     assert recorded == expected
     assert C.joined_count(store, host.session_id) == processes * per_process

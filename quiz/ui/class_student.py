@@ -228,27 +228,25 @@ def _play(store: Store, current: Content, student: Student) -> None:
                   help=f"{view.score.earned:g} of {view.score.possible} points over the revealed stages")
 
 
+STATUS = {  # what a student is told in each phase: (alert kind, words, icon)
+    classroom.LOBBY: ("info", "You're in. The case starts when your instructor starts it: this page follows by itself.", "⏳"),
+    classroom.WAITING: ("info", "Read the findings. Answering opens soon.", "📖"),
+    classroom.OPEN: ("success", "Answering is open: choose an answer. You can change it until answering closes.", "✍️"),
+    classroom.CLOSED: ("warning", "Answering is closed. The key comes next.", "🔒"),
+    classroom.REVEALED: ("info", "The key is revealed. Wait for the next stage.", "💡"),
+    classroom.FINAL: ("success", "That was the last stage: here is what the authors of the report found and did.", "🏁"),
+    classroom.ENDED: ("info", "This class session has ended. Thank you for taking part!", "👋"),
+}
+
+
 def _status(state: SessionState, view: classroom.StudentView) -> None:
     message = st.session_state.pop(MESSAGE_KEY, None)
-    phase = state.phase
-    if phase == classroom.LOBBY:
-        st.info("You're in. The case starts when your instructor starts it: this page follows by itself.", icon="⏳")
-    elif phase == classroom.WAITING:
-        st.info("Read the findings. Answering opens soon.", icon="📖")
-    elif phase == classroom.OPEN:
-        st.success("Answering is open: choose an answer. You can change it until answering closes.", icon="✍️")
-    elif phase == classroom.CLOSED:
-        st.warning("Answering is closed. The key comes next.", icon="🔒")
-    elif phase == classroom.REVEALED:
-        st.info("The key is revealed. Wait for the next stage.", icon="💡")
-    elif phase == classroom.FINAL:
-        st.success("That was the last stage: here is what the authors of the report found and did.", icon="🏁")
-    elif phase == classroom.ENDED:
-        st.info("This class session has ended. Thank you for taking part!", icon="👋")
+    kind, text, icon = STATUS[state.phase]
+    getattr(st, kind)(text, icon=icon)
     if view.total_stages:
         done = classroom.revealed_stages(state, view.total_stages)
         st.progress(done / view.total_stages, text=f"{done} of {view.total_stages} stages revealed")
-    if message and phase == classroom.OPEN:
+    if message and state.phase == classroom.OPEN:
         (st.success if message[0] == "saved" else st.error)(message[1], icon="✅" if message[0] == "saved" else "🚫")
     elif message and message[0] == "error":
         st.error(message[1], icon="🚫")
