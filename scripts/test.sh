@@ -8,8 +8,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "== installing Debian's chromium for the browser tests"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-echo "== installing Python packages"
-python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
 
 export QUIZ_SOURCES_DIR="${QUIZ_SOURCES_DIR:-$(cd .. && pwd)/shared/seeds}"
 if [ -x .ci/postgres.sh ] && [ -z "${QUIZ_TEST_POSTGRES_URL:-}" ]; then
