@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from quiz import classroom, loader  # noqa: E402
+from quiz import classroom  # noqa: E402
+from quiz.content import loader  # noqa: E402
 from quiz.store import forget_stores, open_store  # noqa: E402
 from streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 

@@ -37,7 +37,8 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from quiz import classroom, loader  # noqa: E402
+from quiz import classroom  # noqa: E402
+from quiz.content import loader  # noqa: E402
 from quiz.store import class_answers, forget_stores, open_store  # noqa: E402
 
 PASSCODE = "bench-passcode"

@@ -7,7 +7,7 @@ options per stage, evidence quotes; 5-7 KB each) and a catalogue into a temporar
 folder (or ``--out``), then times, best of R runs:
 
   (a) bare      ``yaml.load(..., Loader=yaml.CSafeLoader)`` of every case file;
-  (b) cold      ``quiz.loader.load_content`` with its caches emptied first;
+  (b) cold      ``quiz.content.loader.load_content`` with its caches emptied first;
   (c) cached    a second ``load_content`` of the unchanged folder.
 
 Targets: (b)/(a) <= 2, (b) < 2 s for 2000 vignettes, (c) < 10 ms.
@@ -29,7 +29,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from quiz import loader  # noqa: E402
+from quiz.content import loader  # noqa: E402
 
 DIAGNOSES = [f"dx-{i:02d}" for i in range(24)]
 NEXT_STEPS = [f"step-{i:02d}" for i in range(16)]

@@ -22,7 +22,8 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from quiz import loader, store  # noqa: E402
+from quiz.content import loader  # noqa: E402
+from quiz import store  # noqa: E402
 
 
 def timed(fn) -> float:

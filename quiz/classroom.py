@@ -39,9 +39,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import engine
-from .engine import AskedQuestion, QuestionResult, Score
-from .model import Case, Finding, Image, Question, Reveal, Source
+from .play import engine
+from .play.engine import AskedQuestion, QuestionResult, Score
+from .content.model import Case, Finding, Image, Question, Reveal, Source
 from .store import Store, StoreError, as_utc, class_answers, class_sessions, class_students, now
 
 # --- join codes ---------------------------------------------------------------

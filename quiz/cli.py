@@ -5,7 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import loader, schema, settings
+from .content import loader, schema
+from . import settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -67,7 +68,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from . import scaffold
+    from .content import scaffold
 
     content_dir = _content_dir(args.content)
     try:
@@ -84,7 +85,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import export
+    from .content import export
 
     root = _content_dir(args.content)
     if not root.is_dir():
@@ -115,7 +116,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from . import docgen
+    from .content import docgen
 
     path = Path(args.file) if args.file else docgen.AUTHORING_DOC
     shown = loader.display_name(path)

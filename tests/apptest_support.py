@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from quiz import store
-from quiz.model import Case
+from quiz.content.model import Case
 
 from conftest import REPO
 

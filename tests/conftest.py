@@ -9,7 +9,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from quiz import loader  # noqa: E402
+from quiz.content import loader  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -157,14 +157,14 @@ def write_content(root: Path, cases: dict[str, dict | str | bytes] | None = None
 
 def catalogue_entries() -> dict:
     """The catalogue as the loader hands it to ``parse_case``."""
-    from quiz.model import CatalogueEntry
+    from quiz.content.model import CatalogueEntry
 
     return {entry["id"]: CatalogueEntry.model_validate(entry) for entry in CATALOGUE}
 
 
 def load_case(data: dict | None = None):
-    """A validated, label-resolved :class:`quiz.model.Case` (raises if the vignette is invalid)."""
-    from quiz import loader
+    """A validated, label-resolved :class:`quiz.content.model.Case` (raises if the vignette is invalid)."""
+    from quiz.content import loader
 
     data = case_dict() if data is None else data
     parsed = loader.parse_case(dump(data).encode(), "case.yaml", catalogue_entries(), stem=data["id"])

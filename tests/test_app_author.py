@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz import export, loader, yaml_reader
+from quiz.content import export, loader, yaml_reader
 from quiz import store as store_module
 from quiz.ui import author
 

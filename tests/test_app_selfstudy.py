@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from quiz import engine
+from quiz.play import engine
 from quiz import store as store_module
 
 from apptest_support import (answer_stage, page_app, assert_no_exception, click, fresh_app, key_texts, page_text,
                               reveal_texts, texts_of_stage)
 from conftest import REPO
-from quiz import loader
+from quiz.content import loader
 
 CASES = loader.load_content(REPO / "content").cases
 

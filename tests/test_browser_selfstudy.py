@@ -6,7 +6,7 @@ import os
 import pytest
 
 from conftest import REPO
-from quiz import loader
+from quiz.content import loader
 from streamlit_server import running_app
 
 pytestmark = pytest.mark.browser

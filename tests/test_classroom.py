@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import factories
 from class_support import BACKENDS, PASSCODE, database_url, submit_many
 from quiz import classroom as C
-from quiz import engine
+from quiz.play import engine
 from quiz import store as store_module
 from quiz.store import class_answers, class_students, open_store
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import factories
-from quiz import cli, schema
+from quiz import cli
+from quiz.content import schema
 
 REPO = Path(__file__).resolve().parent.parent
 PROBLEM_LINE = re.compile(r"^[^:\s][^:]*:\d+:\d+: (?:[A-Za-z_][\w.\[\]-]*: )?\S.*$")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from quiz import checks, engine, evidence, loader
+from quiz.content import checks, evidence, loader
+from quiz.play import engine
 
 
 def sources_dir() -> Path:

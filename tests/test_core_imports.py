@@ -12,14 +12,20 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-REQUIRED = ["model", "loader", "engine", "checks", "evidence", "yaml_reader", "cli"]
-OPTIONAL = ["store", "progress", "classroom"]
+REQUIRED = ["content.model", "content.loader", "play.engine", "content.checks", "content.evidence",
+            "content.yaml_reader", "cli", "store", "play.progress"]
 
 
 def core_modules() -> list[str]:
-    present = {p.stem for p in (REPO / "quiz").glob("*.py")} - {"__init__", "__main__"}
-    others = sorted(present - set(REQUIRED) - set(OPTIONAL))
-    return REQUIRED + [m for m in OPTIONAL if m in present] + others
+    """Every module of ``quiz/`` outside ``quiz/ui/``, the required ones first."""
+    present = set()
+    for path in (REPO / "quiz").rglob("*.py"):
+        parts = path.relative_to(REPO / "quiz").with_suffix("").parts
+        if parts[0] == "ui" or parts[-1] == "__main__":
+            continue
+        present.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    present.discard("")
+    return REQUIRED + sorted(present - set(REQUIRED))
 
 
 SCRIPT = """

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from quiz import cli, docgen
-from quiz import model as content_model
+from quiz import cli
+from quiz.content import docgen
+from quiz.content import model as content_model
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "authoring.md"

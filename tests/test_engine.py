@@ -6,8 +6,8 @@ import dataclasses
 import pytest
 
 import factories
-from quiz import engine
-from quiz.engine import AlreadyCommitted, EngineError
+from quiz.play import engine
+from quiz.play.engine import AlreadyCommitted, EngineError
 
 CASE = factories.load_case()  # 3 stages, 2 questions each; markers LATER/EXPLAIN/KEYNOTE/REVEALED
 
@@ -229,7 +229,7 @@ def test_grade_and_credit():
 def test_find_question_and_review_question():
     assert engine.find_question(CASE, "s2-next-step") == (1, CASE.stages[1].questions[1])
     assert engine.find_question(CASE, "nope") is None
-    from quiz.model import ReviewQuestion
+    from quiz.content.model import ReviewQuestion
 
     review = ReviewQuestion.model_validate(factories.review_question())
     question = engine.review_question(review)

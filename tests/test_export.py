@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from quiz import cli, export, loader
-from quiz.loader import Content
-from quiz.model import Case, QuestionBank
+from quiz import cli
+from quiz.content import export, loader
+from quiz.content.loader import Content
+from quiz.content.model import Case, QuestionBank
 
 REPO = Path(__file__).resolve().parent.parent
 SPECIAL = "a~b=c#d{e}f:g\\h"
 
 
-# --- a small GIFT reader, independent of quiz.export -------------------------
+# --- a small GIFT reader, independent of quiz.content.export -------------------------
 
 @dataclass
 class GiftAnswer:

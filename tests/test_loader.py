@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import factories
-from quiz import loader
-from quiz.problems import Problem, field_path
+from quiz.content import loader
+from quiz.content.problems import Problem, field_path
 
 CATALOGUE = factories.catalogue_entries()
 

@@ -3,7 +3,7 @@
 Each file must give exactly the error listed in ``malformed/expected.yaml`` (line,
 column, field, message fragment), both through ``python -m quiz validate FILE`` run as
 a subprocess (exit code 1, no traceback, ``path:line:column: field.path: message``
-lines) and through :func:`quiz.loader.parse_case` directly.
+lines) and through :func:`quiz.content.loader.parse_case` directly.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import factories
-from quiz import loader, yaml_reader
+from quiz.content import loader, yaml_reader
 
 REPO = Path(__file__).resolve().parent.parent
 MALFORMED = Path(__file__).resolve().parent / "malformed"

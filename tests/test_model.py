@@ -7,8 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 import factories
-from quiz import model
-from quiz.model import Case, CatalogueEntry, Option, Question, QuestionBank, Source, Tags
+from quiz.content import model
+from quiz.content.model import Case, CatalogueEntry, Option, Question, QuestionBank, Source, Tags
 
 
 def case_data() -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from class_support import BACKENDS, database_url
-from quiz import engine, progress
+from quiz.play import engine, progress
 from quiz.store import Store
 
 

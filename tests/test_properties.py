@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import factories
-from quiz import loader
+from quiz.content import loader
 
 CATALOGUE = factories.catalogue_entries()
 TEXT = factories.minimal_case()

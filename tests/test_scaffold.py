@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from quiz import cli, loader, scaffold
-from quiz.checks import PLACEHOLDER
-from quiz.model import Case
+from quiz import cli
+from quiz.content import loader, scaffold
+from quiz.content.checks import PLACEHOLDER
+from quiz.content.model import Case
 
 REPO = Path(__file__).resolve().parent.parent
 

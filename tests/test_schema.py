@@ -1,8 +1,8 @@
 """The committed JSON Schemas match the model, and every field carries its description (editor hover help)."""
 from __future__ import annotations
 
-from quiz import model as content_model
-from quiz import schema
+from quiz.content import model as content_model
+from quiz.content import schema
 
 from conftest import REPO
 

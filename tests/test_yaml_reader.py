@@ -6,8 +6,8 @@ import time
 import pytest
 import yaml
 
-from quiz import yaml_reader
-from quiz.yaml_reader import MAX_BYTES, MAX_DEPTH, MAX_NODES, YamlProblem, decode, read
+from quiz.content import yaml_reader
+from quiz.content.yaml_reader import MAX_BYTES, MAX_DEPTH, MAX_NODES, YamlProblem, decode, read
 
 
 @pytest.fixture(params=["libyaml", "python"], autouse=True)

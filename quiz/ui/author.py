@@ -2,10 +2,10 @@
 
 A draft is pasted or uploaded. It is never written anywhere: an upload stays in Streamlit's
 in-memory upload store and the draft's bytes and parse in this session's state, and both go
-with the session. The bytes are read as YAML data only (:mod:`quiz.yaml_reader` builds plain
-dicts and lists, never objects) and validated by :func:`quiz.loader.parse_case` against the
+with the session. The bytes are read as YAML data only (:mod:`quiz.content.yaml_reader` builds plain
+dicts and lists, never objects) and validated by :func:`quiz.content.loader.parse_case` against the
 content folder's catalogue, exactly as ``python -m quiz validate`` would. A valid draft is
-played with :func:`quiz.ui.components.play` from :func:`quiz.engine.view`, as in the library,
+played with :func:`quiz.ui.components.play` from :func:`quiz.play.engine.view`, as in the library,
 so the preview shows no more than a learner would see; the attempt lives in session state only.
 """
 from __future__ import annotations
@@ -18,10 +18,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import checks, engine, export, loader, settings, yaml_reader
-from ..loader import Content, Parsed
-from ..model import Case, Image, Slug
-from ..problems import Problem, field_path
+from ..content import checks, export, loader, yaml_reader
+from ..play import engine
+from .. import settings
+from ..content.loader import Content, Parsed
+from ..content.model import Case, Image, Slug
+from ..content.problems import Problem, field_path
 from . import common, components
 
 URL_PATH = "author"

@@ -19,10 +19,11 @@ import pandas as pd
 import segno
 import streamlit as st
 
-from .. import classroom, engine
+from .. import classroom
+from ..play import engine
 from ..classroom import ClassError, Host, SessionState
-from ..loader import Content
-from ..model import Case, Question
+from ..content.loader import Content
+from ..content.model import Case, Question
 from ..store import Store, StoreError, open_store
 from . import common, components
 from .class_student import stage_title

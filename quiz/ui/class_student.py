@@ -12,7 +12,7 @@ import streamlit as st
 
 from .. import classroom
 from ..classroom import ClassError, SessionState, Student
-from ..loader import Content
+from ..content.loader import Content
 from ..store import Store, StoreError, open_store
 from . import common, components
 

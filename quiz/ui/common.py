@@ -5,8 +5,9 @@ import time
 
 import streamlit as st
 
-from .. import classroom, loader, settings
-from ..loader import Content
+from .. import classroom, settings
+from ..content import loader
+from ..content.loader import Content
 from ..store import Store, StoreError, open_store
 
 LEARNER_PARAM = "learner"

@@ -11,9 +11,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from .. import engine
-from ..engine import QuestionResult, StageView, TraceRow, View
-from ..model import Finding, Reveal, Source
+from ..play import engine
+from ..play.engine import QuestionResult, StageView, TraceRow, View
+from ..content.model import Finding, Reveal, Source
 
 KIND_LABELS = {"presentation": "Presentation", "labs": "Labs", "imaging": "Imaging", "histology": "Histology",
                "ihc": "Immunohistochemistry", "staging": "Staging", "intraoperative": "Intraoperative findings",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import progress
+from ..play import progress
 from . import common, components
 
 

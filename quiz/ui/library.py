@@ -5,8 +5,8 @@ import random
 
 import streamlit as st
 
-from .. import progress
-from ..model import Case
+from ..play import progress
+from ..content.model import Case
 from . import common, player
 
 DIFFICULTIES = ["introductory", "intermediate", "advanced"]

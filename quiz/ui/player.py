@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import engine
-from ..model import Case
+from ..play import engine
+from ..content.model import Case
 from ..store import Store, StoreError
 from . import components
 

@@ -5,8 +5,8 @@ import random
 
 import streamlit as st
 
-from .. import engine, progress
-from ..model import Question
+from ..play import engine, progress
+from ..content.model import Question
 from . import common, components
 
 

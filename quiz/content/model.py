@@ -2,7 +2,7 @@
 
 These pydantic models describe the *shape* of content files. Rules that relate
 one part of the content to another (an answer must name an option, an option
-must exist in the catalogue) live in :mod:`quiz.checks`, so that each can be
+must exist in the catalogue) live in :mod:`quiz.content.checks`, so that each can be
 reported at the exact line of the field it concerns.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .model import Case, Finding, Image, Question, Reveal, Source, Stage
+from ..content.model import Case, Finding, Image, Question, Reveal, Source, Stage
 
 
 class EngineError(ValueError):
@@ -257,7 +257,7 @@ def replay(case: Case, committed: list[Mapping[str, str]]) -> Attempt:
 
 def review_question(question) -> Question:
     """A cross-case review question (``model.ReviewQuestion``) in the shape the grader takes."""
-    from .model import Option
+    from ..content.model import Option
 
     return Question(
         id=question.id, kind="review", prompt=question.prompt, answer=question.answer,

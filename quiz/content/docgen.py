@@ -1,8 +1,8 @@
 """The field reference of docs/authoring.md, generated from the content model.
 
 ``render_field_reference()`` writes one markdown table per model (field, type,
-required, description), walking from :class:`~quiz.model.Case` and
-:class:`~quiz.model.QuestionBank` in field order. Types and limits come from the
+required, description), walking from :class:`~quiz.content.model.Case` and
+:class:`~quiz.content.model.QuestionBank` in field order. Types and limits come from the
 JSON Schema pydantic derives (what validation really enforces); descriptions
 from the model's ``Field(description=...)`` and class docstrings, the same text
 the JSON Schema gives editors as hover help. ``python -m quiz docs`` rewrites
@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from . import model as content_model
-from .settings import REPO
+from ..settings import REPO
 
 AUTHORING_DOC = REPO / "docs" / "authoring.md"
 START = "<!-- field-reference:start -->"
@@ -133,7 +133,7 @@ def _table(name: str, node: dict, defs: dict) -> list[str]:
 def render_field_reference() -> str:
     """Markdown tables of every content model, ending with a newline."""
     out = [
-        "<!-- Generated from quiz/model.py by `python -m quiz docs`; do not edit by hand. -->",
+        "<!-- Generated from quiz/content/model.py by `python -m quiz docs`; do not edit by hand. -->",
         "",
         "Types: *id* is a slug of lower-case letters, digits and single hyphens or underscores (at most",
         "80 characters); *text* is a non-empty string (markdown where it is shown to learners).",

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .model import Case
-from .store import AttemptRecord, as_utc
+from ..content.model import Case
+from ..store import AttemptRecord, as_utc
 
 HISTORY_COLUMNS = ["case_id", "attempt_id", "stage_index", "stage_kind", "question_id", "question_kind",
                    "option_id", "best_id", "credit", "answered_at"]

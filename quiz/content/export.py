@@ -5,7 +5,7 @@ order), then the review questions of ``questions.yaml``. A case question's
 stem is the case title, the stage heading and the prompt: the findings are not
 exported, so the question makes sense only beside the vignette.
 
-:func:`to_gift` and :func:`to_csv` take a loaded :class:`quiz.loader.Content`
+:func:`to_gift` and :func:`to_csv` take a loaded :class:`quiz.content.loader.Content`
 and return text, so the app can offer the same files as downloads.
 
 GIFT (https://docs.moodle.org/en/GIFT_format): one multiple-choice question per

@@ -3,7 +3,7 @@
 The skeleton is valid in shape (every required field is present, options are
 real catalogue ids) but every text an author must write holds a one-line
 ``TODO: ...`` placeholder saying what belongs there. ``validate`` reports each
-placeholder still in the file (see :data:`quiz.checks.PLACEHOLDER`) at its
+placeholder still in the file (see :data:`quiz.content.checks.PLACEHOLDER`) at its
 line, so the skeleton is also the author's to-do list. Fields that cannot hold
 text (ids, tags, numbers) carry a sensible value and a comment to change it.
 """
@@ -19,7 +19,7 @@ from . import loader
 from .checks import PLACEHOLDER
 from .model import CatalogueEntry
 
-#: The model's pattern for ids (``quiz.model.Slug``), repeated here to explain a refusal.
+#: The model's pattern for ids (``quiz.content.model.Slug``), repeated here to explain a refusal.
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 SLUG_MAX = 80
 
