@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from .content import loader, schema
+from .content import evidence, loader, schema
 from . import settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -33,10 +34,11 @@ def _split_targets(paths: list[str], default_root: Path) -> list[tuple[Path, lis
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    sources = Path(args.sources) if args.sources else settings.current().sources_dir
-    if sources is not None and not sources.is_dir():
-        print(f"error: --sources {sources} is not a folder", file=sys.stderr)
-        return EXIT_USAGE
+    sources = evidence.folders(args.sources) if args.sources else settings.current().sources_dirs
+    for folder in sources:
+        if not folder.is_dir():
+            print(f"error: --sources {folder} is not a folder", file=sys.stderr)
+            return EXIT_USAGE
     files = cases = errors = warnings = 0
     for root, case_paths in _split_targets(args.paths, _content_dir(args.content)):
         if case_paths is None and not root.exists():
@@ -143,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check content files and report located errors")
     validate.add_argument("paths", nargs="*", metavar="PATH", help="content folders or case files (default: the content folder)")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    validate.add_argument("--sources", metavar="DIR", help="folder of source report texts; checks every evidence quote")
+    validate.add_argument("--sources", metavar="DIR", action="append",
+                          help="folder of source report texts, to check every evidence quote; give it again "
+                               f"(or join folders with {os.pathsep!r}) for several, searched in order")
     validate.set_defaults(run=cmd_validate)
 
     schema_cmd = sub.add_parser("schema", help="write the JSON Schemas of the content files")

@@ -139,7 +139,11 @@ def test_quotes_are_checked_against_the_source_text(tmp_path):
     altered = text.replace("no recurrence after two years", "no relapse after two years")
     [warning] = parse(altered, sources=sources).problems
     assert (warning.severity, warning.line, warning.field) == ("warning", 62, "reveal.outcome[0].evidence[0]")
-    assert "quote not found in the source text" in warning.message
+    assert warning.message == (
+        'quote not found in report.txt: "no relapse after two years"\n'
+        '  nearest passage (73% alike): "no recurrence after two years."\n'
+        '  first difference after "no": the quote goes on "relapse after two years", '
+        'the source goes on "recurrence after two years."')
     missing = text.replace("text_file: report.txt", "text_file: other.txt")
     [warning] = parse(missing, sources=sources).problems
     assert (warning.line, warning.field) == (8, "source.text_file") and "not found" in warning.message

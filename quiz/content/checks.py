@@ -91,7 +91,8 @@ def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str
         yield ("reveal", "diagnosis_id"), f"{case.reveal.diagnosis_id!r} is not in the catalogue{did_you_mean(case.reveal.diagnosis_id, catalogue)}", "error"
 
 
-def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_text: str | None = None) -> Iterator[Finding]:
+def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_text: str | None = None,
+              source_file: Path | None = None) -> Iterator[Finding]:
     """Item-writing and faithfulness rules: warnings, or errors under ``--strict``."""
     terms = spoiler_terms(case, catalogue)
     named = names_any(case.id.replace("-", " ").replace("_", " "), terms)
@@ -134,7 +135,7 @@ def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_tex
     if not case.reveal.diagnosis_id:
         yield ("reveal",), "no diagnosis_id: answers cannot be compared across cases", "warning"
     if source_text is not None:
-        yield from _lint_quotes(case, source_text)
+        yield from _lint_quotes(case, source_text, source_file)
 
 
 def spoiler_terms(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> list[str]:
@@ -164,11 +165,13 @@ def _lint_stage_order(case: Case) -> Iterator[Finding]:
             yield ("stages", s, "kind"), "a second presentation stage; use another kind for later events", "warning"
 
 
-def _lint_quotes(case: Case, text: str) -> Iterator[Finding]:
+def _lint_quotes(case: Case, text: str, source_file: Path | None = None) -> Iterator[Finding]:
     def check(quotes, loc):
         for i, quote in enumerate(quotes):
             if not evidence.quote_found(quote, text):
-                yield loc + (i,), f"quote not found in the source text: {quote[:60]!r}", "warning"
+                message = (evidence.explain_missing(quote, source_file) if source_file is not None
+                           else f'quote not found in the source text: "{quote}"')
+                yield loc + (i,), message, "warning"
 
     for s, stage in enumerate(case.stages):
         for f, finding in enumerate(stage.findings):
@@ -186,12 +189,6 @@ def _unique(ids: list[str], loc: tuple, what: str = "option id") -> Iterator[Fin
         if value in seen:
             yield loc + (i, "id"), f"duplicate {what} {value!r}", "error"
         seen.add(value)
-
-
-def source_path(case: Case, sources: Path | None) -> Path | None:
-    if sources is None or not case.source.text_file:
-        return None
-    return sources / case.source.text_file
 
 
 def image_file(path: str, root: Path) -> tuple[Path | None, str]:

@@ -69,7 +69,7 @@ def render() -> None:
                    "reported as unknown. Fix the question bank first (`python -m quiz validate`).", icon="⚠️")
 
     draft = _draft_input()
-    sources = _sources_choice(config.sources_dir)
+    sources = _sources_choice(config.sources_dirs)
     if draft is None:
         st.info("Paste a vignette or upload a case file to check it.", icon="📝")
     else:
@@ -131,21 +131,21 @@ def _draft_input() -> Draft | None:
     return Draft(raw, PASTED_NAME, None)
 
 
-def _sources_choice(sources_dir: Path | None) -> Path | None:
-    """The sources folder to look evidence quotes up in, when one is configured and the box is ticked."""
-    if sources_dir is None:
+def _sources_choice(sources_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The sources folders to look evidence quotes up in, when some are configured and the box is ticked."""
+    if not sources_dirs:
         st.caption("Evidence quotes are not checked against the reports: set `QUIZ_SOURCES_DIR` to the folder of "
                    "report texts to check them too (as `python -m quiz validate --sources DIR` does).")
-        return None
+        return ()
     checked = st.checkbox(
         "Check against the source text", value=True, key=SOURCES_KEY,
         help=f"Look every evidence quote up in the report text named by `source.text_file`, in the sources "
-             f"folder `{loader.display_name(sources_dir)}` (QUIZ_SOURCES_DIR).",
+             f"folders {', '.join(f'`{loader.display_name(d)}`' for d in sources_dirs)} (QUIZ_SOURCES_DIR), in order.",
     )
-    return sources_dir if checked else None
+    return sources_dirs if checked else ()
 
 
-def _parse(draft: Draft, current: Content, sources: Path | None) -> Parsed:
+def _parse(draft: Draft, current: Content, sources: tuple[Path, ...]) -> Parsed:
     """``loader.parse_case`` of the draft, kept in session state until the draft or the content folder changes."""
     key = (draft.digest, draft.name, draft.stem, str(sources), id(current))
     cached = st.session_state.get(PARSED_KEY)
