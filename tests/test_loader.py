@@ -90,8 +90,9 @@ def test_cross_reference_errors():
             .replace("        acceptable:\n          schwannoma: 0.5", "        acceptable:\n          schwanoma: 0.5")
             .replace("diagnosis_id: soft-tissue-sarcoma", "diagnosis_id: sarcoma-nos"))
     messages = {(p.line, p.field): p.message for p in parse(text).problems if p.severity == "error"}
-    assert messages[(39, "stages[0].questions[0].acceptable.schwanoma")].startswith(
-        "'schwanoma' is not one of the options (did you mean 'schwannoma'?)")
+    assert messages[(39, "stages[0].questions[0].acceptable.schwanoma")] == (
+        "'schwanoma' is not one of the options (soft-tissue-sarcoma, lipoma, schwannoma, abscess); "
+        "did you mean 'schwannoma'?")
     assert messages[(55, "reveal.diagnosis_id")].startswith("'sarcoma-nos' is not in the catalogue")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from . import evidence
+from .problems import field_path
 from .model import CORE_QUESTION_KINDS, Case, CatalogueEntry, QuestionBank
 
 Finding = tuple[tuple, str, str]  # (loc, message, "error" | "warning")
@@ -53,9 +54,26 @@ def check_bank(bank: QuestionBank) -> Iterator[Finding]:
         option_ids = [option.id for option in question.options]
         yield from _unique(option_ids, loc + ("options",))
         if question.answer not in option_ids:
-            yield loc + ("answer",), f"{question.answer!r} is not one of the options{did_you_mean(question.answer, option_ids)}", "error"
+            yield loc + ("answer",), not_an_option(question.answer, question, {}, loc), "error"
         if not 4 <= len(option_ids) <= 6:
             yield loc + ("options",), f"{len(option_ids)} options; write 4 to 6", "warning"
+
+
+def not_an_option(option_id: str, question, catalogue: Mapping[str, CatalogueEntry], loc: tuple) -> str:
+    """Say that an answer names no option, list the options, and point at the likelier typo.
+
+    When the answer is a catalogue id and an option's id is a near miss that is not, the option is
+    the one misspelt: suggesting the option's spelling would copy the typo into the answer.
+    """
+    option_ids = [option.id for option in question.options]
+    listed = ", ".join(option_ids)
+    near = difflib.get_close_matches(option_id, option_ids, n=1, cutoff=0.75)
+    if near and option_id in catalogue and near[0] not in catalogue:
+        index = option_ids.index(near[0])
+        return (f"{option_id!r} is not one of the options ({listed}); option {near[0]!r} looks like a misspelling "
+                f"of it: correct {field_path(loc + ('options', index, 'id'))}")
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"{option_id!r} is not one of the options ({listed}){hint}"
 
 
 def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str | None = None) -> Iterator[Finding]:
@@ -81,10 +99,10 @@ def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str
                         "add it to questions.yaml or give the option a label"
                     ), "error"
             if question.answer not in option_ids:
-                yield loc + ("answer",), f"{question.answer!r} is not one of the options{did_you_mean(question.answer, option_ids)}", "error"
+                yield loc + ("answer",), not_an_option(question.answer, question, catalogue, loc), "error"
             for option_id in question.acceptable:
                 if option_id not in option_ids:
-                    yield loc + ("acceptable", option_id), f"{option_id!r} is not one of the options{did_you_mean(option_id, option_ids)}", "error"
+                    yield loc + ("acceptable", option_id), not_an_option(option_id, question, catalogue, loc), "error"
                 elif option_id == question.answer:
                     yield loc + ("acceptable", option_id), "the best answer cannot also be a partial-credit answer", "error"
     if case.reveal.diagnosis_id and case.reveal.diagnosis_id not in catalogue:
