@@ -1,4 +1,4 @@
-"""The ``python -m quiz`` command line for authors: validate, schema, new, export, docs."""
+"""The ``python -m quiz`` command line for authors: validate, schema, new, init, export, docs."""
 from __future__ import annotations
 
 import argparse
@@ -63,7 +63,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out else _content_dir(None) / "schema"
+    out = Path(args.out) if args.out else _content_dir(args.content) / "schema"
     for path in schema.write(out):
         print(f"wrote {path}")
     return EXIT_OK
@@ -83,6 +83,24 @@ def cmd_new(args: argparse.Namespace) -> int:
         shown = str(path.resolve())
     print(f"wrote {shown}")
     print(f"fill in every TODO placeholder, then run: python -m quiz validate {shown}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .content import scaffold
+
+    try:
+        written = scaffold.init(args.dir, settings.REPO / "content")
+    except (scaffold.ScaffoldError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in written:
+        print(f"wrote {path}")
+    example = scaffold.case_path(Path(args.dir), scaffold.EXAMPLE_CASE)
+    print(f"check it: python -m quiz --content {args.dir} validate --strict")
+    if example.exists():
+        print(f"{example} is a worked example: read it, then delete it when your first case is written")
+    print(f"start a case: python -m quiz --content {args.dir} new my-first-case")
     return EXIT_OK
 
 
@@ -159,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="case id: a slug of the presenting complaint, e.g. neck-swelling-dysphagia")
     new.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     new.set_defaults(run=cmd_new)
+
+    init = sub.add_parser("init", help="make a fresh content folder that validates: catalogue, schemas, an example case")
+    init.add_argument("dir", metavar="DIR", help="the new folder (it must not exist, or be empty)")
+    init.set_defaults(run=cmd_init)
 
     export_cmd = sub.add_parser("export", help="export the questions of every valid case and the review questions")
     export_cmd.add_argument("--format", required=True, choices=("gift", "csv"),
