@@ -53,3 +53,26 @@ def test_a_misspelt_option_id_is_the_one_to_fix_not_the_answer():
     assert (f"{factories.CASE_ID}.yaml:52:17: stages[0].questions[1].answer: 'core-biopsy' is not one of the "
             "options (mri, core-biopsi, excision, observation); option 'core-biopsi' looks like a misspelling of it: "
             "correct stages[0].questions[1].options[1].id") in found
+
+
+def _stage_kinds(text: str, first: str, second: str) -> str:
+    """The minimal case with a second stage after the presentation, and a third."""
+    import yaml
+
+    data = yaml.safe_load(text)
+    stage = data["stages"][0]
+    data["stages"] = [stage] + [
+        {**stage, "id": kind, "kind": kind, "heading": kind.capitalize(),
+         "questions": [{**q, "id": f"{kind}-{q['id']}"} for q in stage["questions"]]}
+        for kind in (first, second)]
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_an_ihc_only_pathology_stage_is_allowed_but_stains_before_morphology_are_not():
+    def warnings(text):
+        parsed = loader.parse_case(text.encode(), f"{factories.CASE_ID}.yaml", CATALOGUE, stem=factories.CASE_ID)
+        return [p.message for p in parsed.problems if p.field.endswith(".kind")]
+
+    assert warnings(_stage_kinds(factories.minimal_case(), "imaging", "ihc")) == []
+    assert warnings(_stage_kinds(factories.minimal_case(), "ihc", "histology")) == [
+        "'ihc' stage comes before a 'histology' stage; describe the tissue first"]

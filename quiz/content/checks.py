@@ -177,8 +177,11 @@ def _lint_stage_order(case: Case) -> Iterator[Finding]:
     if kinds[0] != "presentation":
         yield ("stages", 0, "kind"), f"the first stage is {kinds[0]!r}; a vignette starts with the presentation", "warning"
     for s, kind in enumerate(kinds):
-        if kind in ("ihc", "molecular") and not {"histology", "frozen-section"} & set(kinds[:s]):
-            yield ("stages", s, "kind"), f"{kind!r} stage comes before any histology stage", "warning"
+        # A report may give immunohistochemistry without describing the morphology, so an IHC-only
+        # pathology stage is fine; what misleads is tissue described after its stains.
+        later = [k for k in kinds[s + 1:] if k in ("histology", "frozen-section")]
+        if kind in ("ihc", "molecular") and later:
+            yield ("stages", s, "kind"), f"{kind!r} stage comes before a {later[0]!r} stage; describe the tissue first", "warning"
         if kind == "presentation" and s > 0:
             yield ("stages", s, "kind"), "a second presentation stage; use another kind for later events", "warning"
 
