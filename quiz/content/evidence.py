@@ -222,6 +222,12 @@ def nearest(quote: str, path: Path) -> Nearest | None:
     if best is None or best[0] < 0.5:
         return None
     ratio, start = best
+    # align the passage's start with the quote's: a window found from the quote's end starts early
+    # or late by the words the quote adds or lacks
+    window = source[start:start + len(wanted)]
+    blocks = [b for b in difflib.SequenceMatcher(None, wanted, window, autojunk=False).get_matching_blocks() if b.size >= 3]
+    if blocks:
+        start = max(0, start + blocks[0].b - blocks[0].a)
     end = min(len(source), start + len(wanted))
     # a quote with words missing or added ends elsewhere: run on to the end of the next word or two
     following = source.find(" ", min(len(source), end + max(8, len(wanted) // 10)))
