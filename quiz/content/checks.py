@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from . import evidence
+from .problems import field_path
 from .model import CORE_QUESTION_KINDS, Case, CatalogueEntry, QuestionBank
 
 Finding = tuple[tuple, str, str]  # (loc, message, "error" | "warning")
@@ -53,9 +54,26 @@ def check_bank(bank: QuestionBank) -> Iterator[Finding]:
         option_ids = [option.id for option in question.options]
         yield from _unique(option_ids, loc + ("options",))
         if question.answer not in option_ids:
-            yield loc + ("answer",), f"{question.answer!r} is not one of the options{did_you_mean(question.answer, option_ids)}", "error"
+            yield loc + ("answer",), not_an_option(question.answer, question, {}, loc), "error"
         if not 4 <= len(option_ids) <= 6:
             yield loc + ("options",), f"{len(option_ids)} options; write 4 to 6", "warning"
+
+
+def not_an_option(option_id: str, question, catalogue: Mapping[str, CatalogueEntry], loc: tuple) -> str:
+    """Say that an answer names no option, list the options, and point at the likelier typo.
+
+    When the answer is a catalogue id and an option's id is a near miss that is not, the option is
+    the one misspelt: suggesting the option's spelling would copy the typo into the answer.
+    """
+    option_ids = [option.id for option in question.options]
+    listed = ", ".join(option_ids)
+    near = difflib.get_close_matches(option_id, option_ids, n=1, cutoff=0.75)
+    if near and option_id in catalogue and near[0] not in catalogue:
+        index = option_ids.index(near[0])
+        return (f"{option_id!r} is not one of the options ({listed}); option {near[0]!r} looks like a misspelling "
+                f"of it: correct {field_path(loc + ('options', index, 'id'))}")
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"{option_id!r} is not one of the options ({listed}){hint}"
 
 
 def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str | None = None) -> Iterator[Finding]:
@@ -81,17 +99,18 @@ def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str
                         "add it to questions.yaml or give the option a label"
                     ), "error"
             if question.answer not in option_ids:
-                yield loc + ("answer",), f"{question.answer!r} is not one of the options{did_you_mean(question.answer, option_ids)}", "error"
+                yield loc + ("answer",), not_an_option(question.answer, question, catalogue, loc), "error"
             for option_id in question.acceptable:
                 if option_id not in option_ids:
-                    yield loc + ("acceptable", option_id), f"{option_id!r} is not one of the options{did_you_mean(option_id, option_ids)}", "error"
+                    yield loc + ("acceptable", option_id), not_an_option(option_id, question, catalogue, loc), "error"
                 elif option_id == question.answer:
                     yield loc + ("acceptable", option_id), "the best answer cannot also be a partial-credit answer", "error"
     if case.reveal.diagnosis_id and case.reveal.diagnosis_id not in catalogue:
         yield ("reveal", "diagnosis_id"), f"{case.reveal.diagnosis_id!r} is not in the catalogue{did_you_mean(case.reveal.diagnosis_id, catalogue)}", "error"
 
 
-def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_text: str | None = None) -> Iterator[Finding]:
+def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_text: str | None = None,
+              source_file: Path | None = None) -> Iterator[Finding]:
     """Item-writing and faithfulness rules: warnings, or errors under ``--strict``."""
     terms = spoiler_terms(case, catalogue)
     named = names_any(case.id.replace("-", " ").replace("_", " "), terms)
@@ -134,7 +153,7 @@ def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_tex
     if not case.reveal.diagnosis_id:
         yield ("reveal",), "no diagnosis_id: answers cannot be compared across cases", "warning"
     if source_text is not None:
-        yield from _lint_quotes(case, source_text)
+        yield from _lint_quotes(case, source_text, source_file)
 
 
 def spoiler_terms(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> list[str]:
@@ -158,17 +177,22 @@ def _lint_stage_order(case: Case) -> Iterator[Finding]:
     if kinds[0] != "presentation":
         yield ("stages", 0, "kind"), f"the first stage is {kinds[0]!r}; a vignette starts with the presentation", "warning"
     for s, kind in enumerate(kinds):
-        if kind in ("ihc", "molecular") and not {"histology", "frozen-section"} & set(kinds[:s]):
-            yield ("stages", s, "kind"), f"{kind!r} stage comes before any histology stage", "warning"
+        # A report may give immunohistochemistry without describing the morphology, so an IHC-only
+        # pathology stage is fine; what misleads is tissue described after its stains.
+        later = [k for k in kinds[s + 1:] if k in ("histology", "frozen-section")]
+        if kind in ("ihc", "molecular") and later:
+            yield ("stages", s, "kind"), f"{kind!r} stage comes before a {later[0]!r} stage; describe the tissue first", "warning"
         if kind == "presentation" and s > 0:
             yield ("stages", s, "kind"), "a second presentation stage; use another kind for later events", "warning"
 
 
-def _lint_quotes(case: Case, text: str) -> Iterator[Finding]:
+def _lint_quotes(case: Case, text: str, source_file: Path | None = None) -> Iterator[Finding]:
     def check(quotes, loc):
         for i, quote in enumerate(quotes):
             if not evidence.quote_found(quote, text):
-                yield loc + (i,), f"quote not found in the source text: {quote[:60]!r}", "warning"
+                message = (evidence.explain_missing(quote, source_file) if source_file is not None
+                           else f'quote not found in the source text: "{quote}"')
+                yield loc + (i,), message, "warning"
 
     for s, stage in enumerate(case.stages):
         for f, finding in enumerate(stage.findings):
@@ -186,12 +210,6 @@ def _unique(ids: list[str], loc: tuple, what: str = "option id") -> Iterator[Fin
         if value in seen:
             yield loc + (i, "id"), f"duplicate {what} {value!r}", "error"
         seen.add(value)
-
-
-def source_path(case: Case, sources: Path | None) -> Path | None:
-    if sources is None or not case.source.text_file:
-        return None
-    return sources / case.source.text_file
 
 
 def image_file(path: str, root: Path) -> tuple[Path | None, str]:

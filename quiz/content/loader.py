@@ -160,10 +160,10 @@ def resolve_labels(case: Case, catalogue: dict[str, CatalogueEntry]) -> Case:
 
 
 def parse_case(raw: bytes, name: str, catalogue: dict[str, CatalogueEntry], *, stem: str | None = None,
-               sources: Path | None = None, root: Path | None = None) -> Parsed:
+               sources: evidence.Sources = None, root: Path | None = None) -> Parsed:
     """Validate one vignette's bytes against the model, the catalogue and the lint rules.
 
-    With ``sources`` (the folder of report texts) every evidence quote is looked up too.
+    With ``sources`` (the folders of report texts, searched in order) every evidence quote is looked up too.
     """
     case, document, problems = parse(raw, Case, name)
     # Only a file whose bytes hold the marker (or an escape that could spell it) can have a placeholder.
@@ -171,21 +171,16 @@ def parse_case(raw: bytes, name: str, catalogue: dict[str, CatalogueEntry], *, s
         problems += _located(checks.placeholders(document.data), document, name)
     if case is None:
         return Parsed(None, sorted(problems), document)
-    source_text = None
-    source = checks.source_path(case, sources)
-    if source is not None and not _inside(source, sources):
-        # an absolute path or ``..`` would make quote checks an oracle for any file on the server
-        problems.append(Problem(name, *document.position(("source", "text_file")), "source.text_file",
-                                "must name a file inside the sources folder; quotes not checked", "warning"))
-        source = None
-    if source is not None:
-        if source.is_file():
-            source_text = evidence.source_text(source)
-        else:
+    source_text = source = None
+    if evidence.folders(sources) and case.source.text_file:
+        source, why_not = evidence.find_source(case.source.text_file, sources)
+        if source is None:
             problems.append(Problem(name, *document.position(("source", "text_file")), "source.text_file",
-                                    f"source text {source} not found; quotes not checked", "warning"))
+                                    why_not, "warning"))
+        else:
+            source_text = evidence.source_text(source)
     findings = list(checks.check_case(case, catalogue, stem=stem))
-    findings += checks.lint_case(case, catalogue, source_text=source_text)
+    findings += checks.lint_case(case, catalogue, source_text=source_text, source_file=source)
     if root is not None:
         case, image_findings = _resolve_images(case, root)
         findings += image_findings
@@ -251,14 +246,14 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
-def load_content(root: Path | str, *, sources: Path | str | None = None, case_paths: list[Path] | None = None) -> Content:
+def load_content(root: Path | str, *, sources: evidence.Sources = None, case_paths: list[Path] | None = None) -> Content:
     """Every valid case of a content folder and every problem found, cached by file signature.
 
     ``case_paths`` restricts the cases read (the command line's file arguments);
     by default every ``cases/*.yaml`` under ``root`` is read.
     """
     root = Path(root)
-    sources = Path(sources) if sources else None
+    sources = evidence.folders(sources)
     bank_path = root / BANK_FILE
     whole_folder = case_paths is None
     # The app calls this on every rerun: seeing that nothing changed takes only a listing and
@@ -312,7 +307,7 @@ def _gc_paused():
                 gc.enable()
 
 
-def _load(root: Path, sources: Path | None, bank_path: Path, case_paths: list[Path], signatures: tuple,
+def _load(root: Path, sources: tuple[Path, ...], bank_path: Path, case_paths: list[Path], signatures: tuple,
           whole_folder: bool) -> Content:
     content = Content(root=root)
     if signatures[0][1] is None:

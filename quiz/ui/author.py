@@ -11,6 +11,7 @@ so the preview shows no more than a learner would see; the attempt lives in sess
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ..content import checks, export, loader, yaml_reader
+from ..content import checks, evidence, export, loader, yaml_reader
 from ..play import engine
 from .. import settings
 from ..content.loader import Content, Parsed
@@ -49,6 +50,10 @@ class Draft:
     def digest(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
 
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+
 
 def render() -> None:
     current = common.content()
@@ -69,7 +74,7 @@ def render() -> None:
                    "reported as unknown. Fix the question bank first (`python -m quiz validate`).", icon="⚠️")
 
     draft = _draft_input()
-    sources = _sources_choice(config.sources_dir)
+    sources = _sources_choice(config.sources_dirs)
     if draft is None:
         st.info("Paste a vignette or upload a case file to check it.", icon="📝")
     else:
@@ -79,7 +84,8 @@ def render() -> None:
         if case is not None:
             case, image_problems = _safe_images(case, parsed.document, config.content_dir, draft.name)
         st.subheader("Problems")
-        _problems(sorted(parsed.problems + image_problems))
+        _problems(sorted(parsed.problems + image_problems), draft.text)
+        _source_search(parsed, sources)
         _download(draft, parsed)
         if case is not None:
             if case.id in current.cases:
@@ -131,21 +137,56 @@ def _draft_input() -> Draft | None:
     return Draft(raw, PASTED_NAME, None)
 
 
-def _sources_choice(sources_dir: Path | None) -> Path | None:
-    """The sources folder to look evidence quotes up in, when one is configured and the box is ticked."""
-    if sources_dir is None:
+def _sources_choice(sources_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The sources folders to look evidence quotes up in, when some are configured, the instructor
+    passcode was given and the box is ticked.
+
+    The passcode guards them because a quote check answers with the nearest passage of a report,
+    and reports name the diagnosis: open to anyone, the page would read a case out before play.
+    """
+    if not sources_dirs:
         st.caption("Evidence quotes are not checked against the reports: set `QUIZ_SOURCES_DIR` to the folder of "
                    "report texts to check them too (as `python -m quiz validate --sources DIR` does).")
-        return None
+        return ()
+    if not common.instructor_gate(
+            "Checking quotes against the reports",
+            "Quote checks and the source search show passages of the reports, which name the diagnosis: "
+            "enter the instructor passcode to use them (`python -m quiz validate --sources DIR` needs none).",
+            key="sources-passcode"):
+        return ()
     checked = st.checkbox(
         "Check against the source text", value=True, key=SOURCES_KEY,
         help=f"Look every evidence quote up in the report text named by `source.text_file`, in the sources "
-             f"folder `{loader.display_name(sources_dir)}` (QUIZ_SOURCES_DIR).",
+             f"folders {', '.join(f'`{loader.display_name(d)}`' for d in sources_dirs)} (QUIZ_SOURCES_DIR), in order.",
     )
-    return sources_dir if checked else None
+    return sources_dirs if checked else ()
 
 
-def _parse(draft: Draft, current: Content, sources: Path | None) -> Parsed:
+def _source_search(parsed: Parsed, sources: tuple[Path, ...]) -> None:
+    """Find words in the draft's report and offer the passage, ready to paste as an evidence quote."""
+    data = parsed.document.data if parsed.document else None
+    source = data.get("source") if isinstance(data, dict) else None
+    name = source.get("text_file") if isinstance(source, dict) else None
+    if not sources or not isinstance(name, str):
+        return
+    path, _ = evidence.find_source(name, sources)
+    if path is None:
+        return
+    with st.expander(f"Find a passage in `{path.name}` to quote"):
+        words = st.text_input("Words from the report", key="author-source-search", max_chars=200,
+                              help="Case, line breaks, hyphens and dashes are ignored, as in the quote check.")
+        if not words.strip():
+            return
+        found = evidence.search(words, path)
+        if not found:
+            st.info("No passage of the report has these words in this order.", icon="🔎")
+        for passage in found:
+            st.code(f"- {json.dumps(passage, ensure_ascii=False)}", language="yaml", wrap_lines=True)
+        if found:
+            st.caption("Copy a line with the button at its right, then cut it down to the words that prove the finding.")
+
+
+def _parse(draft: Draft, current: Content, sources: tuple[Path, ...]) -> Parsed:
     """``loader.parse_case`` of the draft, kept in session state until the draft or the content folder changes."""
     key = (draft.digest, draft.name, draft.stem, str(sources), id(current))
     cached = st.session_state.get(PARSED_KEY)
@@ -169,23 +210,53 @@ def problem_frame(problems: list[Problem]) -> pd.DataFrame:
     )
 
 
-def _problems(problems: list[Problem]) -> None:
-    """A count in words, then one row per problem: severity in words, line, column, field path, message."""
+#: Problems shown one by one with the lines they point at; the rest stay in the table.
+DETAILED_PROBLEMS = 50
+
+
+def _problems(problems: list[Problem], text: str) -> None:
+    """A count in words, a table (severity, line, column, field, message), then each problem in full
+    beside the lines of the draft it points at; last, the whole draft with line numbers."""
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     counts = f"{errors} error{'s' if errors != 1 else ''} and {warnings} warning{'s' if warnings != 1 else ''}"
     if not problems:
         st.success("No errors and no warnings: the vignette is valid and passes `validate --strict`.", icon="✅")
-        return
-    if errors:
-        st.error(f"{counts}. Errors make the case unplayable: fix them to preview it.", icon="🛑")
     else:
-        st.warning(f"{counts}. The case plays, but read the warnings: `validate --strict` counts them as errors.",
-                   icon="⚠️")
-    st.dataframe(problem_frame(problems), hide_index=True, width="stretch",
-                 column_config={"Message": st.column_config.TextColumn(width="large")})
-    with st.expander("As `python -m quiz validate` prints them"):
-        st.code("\n".join(str(p) for p in problems), language=None)
+        if errors:
+            st.error(f"{counts}. Errors make the case unplayable: fix them to preview it.", icon="🛑")
+        else:
+            st.warning(f"{counts}. The case plays, but read the warnings: `validate --strict` counts them as errors.",
+                       icon="⚠️")
+        st.dataframe(problem_frame(problems), hide_index=True, width="stretch",
+                     column_config={"Message": st.column_config.TextColumn(width="large")})
+        lines = text.splitlines()
+        for problem in problems[:DETAILED_PROBLEMS]:
+            where = f"line {problem.line}, column {problem.column}"
+            with st.expander(f"{SEVERITY_WORDS.get(problem.severity, problem.severity)} · {where} · "
+                             f"{problem.field or '(whole file)'}"):
+                st.text(problem.message)
+                st.code(excerpt(lines, problem.line, problem.column), language=None)
+        if len(problems) > DETAILED_PROBLEMS:
+            st.caption(f"The first {DETAILED_PROBLEMS} problems are shown in full; the table lists them all.")
+        with st.expander("As `python -m quiz validate` prints them"):
+            st.code("\n".join(str(p) for p in problems), language=None)
+    # Off by default: the draft holds its own answer keys, which the preview below must not show early.
+    if st.toggle("Show the draft with line numbers", key="author-numbered"):
+        st.code(text, language="yaml", line_numbers=True)
+
+
+def excerpt(lines: list[str], line: int, column: int, *, around: int = 3) -> str:
+    """The lines around ``line``, numbered, with a caret under ``column``: the place a problem names."""
+    first, last = max(1, line - around), min(len(lines), line + around)
+    width = len(str(last))
+    out = []
+    for number in range(first, last + 1):
+        mark = ">" if number == line else " "
+        out.append(f"{mark} {number:>{width}} | {lines[number - 1]}")
+        if number == line:
+            out.append(f"  {' ' * width} | {' ' * max(0, column - 1)}^")
+    return "\n".join(out) if out else "(the file is empty)"
 
 
 # --- images ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ PASSCODE_KEY = "class-passcode"  # the instructor's passcode, held in this brows
 def content() -> Content:
     """The content folder as it is now: files are re-read only when they change."""
     config = settings.current()
-    return loader.load_content(config.content_dir, sources=config.sources_dir)
+    return loader.load_content(config.content_dir, sources=config.sources_dirs)
 
 
 def store() -> Store | None:
