@@ -3,17 +3,22 @@
 Each rule yields ``(loc, message, severity)`` with ``loc`` a field path into the
 file, so the loader can put it on the right line. Errors make a case unplayable;
 warnings are the item-writing and faithfulness rules that ``--strict`` enforces.
+
+The item-cue rules read a question as a test-wise learner does: option labels and prompts
+before the commit, explanations after it. The one rule that needs every case (a catalogue
+entry only one case offers) is run by the loader on a whole folder.
 """
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
 from . import evidence
-from .model import CORE_QUESTION_KINDS, Case, CatalogueEntry, Option, Question, QuestionBank
+from .model import CORE_QUESTION_KINDS, Case, CatalogueEntry, Option, Question, QuestionBank, ReviewQuestion
 
 Finding = tuple[tuple, str, str]  # (loc, message, "error" | "warning")
 
@@ -57,11 +62,11 @@ def check_bank(bank: QuestionBank) -> Iterator[Finding]:
             yield loc + ("answer",), f"{question.answer!r} is not one of the options{did_you_mean(question.answer, option_ids)}", "error"
         if not 4 <= len(option_ids) <= 6:
             yield loc + ("options",), f"{len(option_ids)} options; write 4 to 6", "warning"
-    asked = [(("review", i), question, [option.label for option in question.options], True)
+    asked = [Asked(("review", i), question, [option.label for option in question.options], [True] * len(question.options))
              for i, question in enumerate(bank.review)]
     yield from longest_key(asked)
-    for loc, question, labels, inline in asked:
-        yield from question_cues(loc, question, labels, [inline] * len(labels))
+    for item in asked:
+        yield from question_cues(item)
 
 
 def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str | None = None) -> Iterator[Finding]:
@@ -141,8 +146,8 @@ def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_tex
         yield ("reveal",), "no diagnosis_id: answers cannot be compared across cases", "warning"
     asked = list(_asked(case, catalogue))
     yield from longest_key(asked)
-    for loc, question, labels, inline in asked:
-        yield from question_cues(loc, question, labels, inline)
+    for item in asked:
+        yield from question_cues(item)
     yield from reported_management_offered_early(case, inline_ids(case, catalogue))
     yield from diagnosis_named_early(case, catalogue)
     yield from later_markers_named_early(case, catalogue)
@@ -167,10 +172,6 @@ def names_any(text: str, terms: list[str]) -> str | None:
 
 
 # --- item cues: what lets a test-wise learner answer without the findings ---------
-#
-# ``asked`` items are ``(loc, question, labels, inline)``: the question's field path, the
-# question (a case question or a review question), the label each option shows, and whether
-# each label is written in this file (so a finding can point at ``label`` or at the option).
 
 #: The key must beat every other option by this factor to count as "the longest": a key a
 #: character or two longer than the next option is no cue a reader can see.
@@ -205,25 +206,35 @@ QUALIFIER_SUFFIXES = ("ic", "al", "ive", "ous", "ary", "oid", "ile", "ed")
 QUALIFIER_GROUPS = (frozenset("primary metastatic metastasis metastases recurrent recurrence secondary origin".split()),)
 
 
-def _words(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> frozenset[str]:
     """Content words, lower-cased, a plural ``s`` dropped, stop-words and lone letters left out."""
     out = set()
     for word in re.findall(r"[a-z0-9]+", text.lower()):
         if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
             continue
         out.add(word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word)
-    return out
+    return frozenset(out)
 
 
 def _label_loc(loc: tuple, o: int, inline: bool) -> tuple:
     return loc + ("options", o, "label") if inline else loc + ("options", o)
 
 
-def _asked(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> Iterator[tuple]:
+class Asked(NamedTuple):
+    """A case or review question as the learner sees it, with where it is in its file."""
+
+    loc: tuple
+    question: Question | ReviewQuestion
+    labels: list[str]  # the label each option shows
+    inline: list[bool]  # whether each label is written in this file (a finding then points at it)
+
+
+def _asked(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> Iterator[Asked]:
     for s, stage in enumerate(case.stages):
         for q, question in enumerate(stage.questions):
             labels = [_label(option, catalogue) for option in question.options]
-            yield ("stages", s, "questions", q), question, labels, [option.label is not None for option in question.options]
+            yield Asked(("stages", s, "questions", q), question, labels, [option.label is not None for option in question.options])
 
 
 def _label(option: Option, catalogue: Mapping[str, CatalogueEntry]) -> str:
@@ -233,7 +244,7 @@ def _label(option: Option, catalogue: Mapping[str, CatalogueEntry]) -> str:
     return entry.label if entry else option.id
 
 
-def _key_index(question) -> int | None:
+def _key_index(question: Question | ReviewQuestion) -> int | None:
     ids = [option.id for option in question.options]
     return ids.index(question.answer) if question.answer in ids else None
 
@@ -243,10 +254,10 @@ def key_stands_out_by_length(labels: list[str], key: int) -> bool:
     return bool(others) and len(labels[key]) >= LENGTH_MARGIN * max(others) and len(labels[key]) > max(others)
 
 
-def longest_key(asked: list[tuple]) -> Iterator[Finding]:
+def longest_key(asked: list[Asked]) -> Iterator[Finding]:
     """The key is the longest option in more than half of a file's questions: one finding per file."""
-    hits = [loc for loc, question, labels, _ in asked
-            if (k := _key_index(question)) is not None and key_stands_out_by_length(labels, k)]
+    hits = [item.loc for item in asked
+            if (k := _key_index(item.question)) is not None and key_stands_out_by_length(item.labels, k)]
     if asked and 2 * len(hits) > len(asked):
         yield hits[0] + ("answer",), (
             f"the best answer is the longest option in {len(hits)} of {len(asked)} questions (this is the first); "
@@ -254,14 +265,14 @@ def longest_key(asked: list[tuple]) -> Iterator[Finding]:
         ), "warning"
 
 
-def question_cues(loc: tuple, question, labels: list[str], inline: list[bool]) -> Iterator[Finding]:
+def question_cues(item: Asked) -> Iterator[Finding]:
     """The cues one question can carry by itself."""
-    key = _key_index(question)
+    key = _key_index(item.question)
     if key is None:
         return
-    yield from absolute_words_in_distractors(loc, labels, key, inline)
-    yield from prompt_echoes_key(loc, question.prompt, labels, key)
-    yield from qualifier_only_options(loc, question, labels, inline)
+    yield from absolute_words_in_distractors(item.loc, item.labels, key, item.inline)
+    yield from prompt_echoes_key(item.loc, item.question.prompt, item.labels, key)
+    yield from qualifier_only_options(item)
 
 
 def absolute_words_in_distractors(loc: tuple, labels: list[str], key: int, inline: list[bool]) -> Iterator[Finding]:
@@ -303,25 +314,23 @@ def _is_qualifier(word: str) -> bool:
     return word in QUALIFIER_WORDS or (len(word) > 4 and word.endswith(QUALIFIER_SUFFIXES))
 
 
-def qualifier_only_options(loc: tuple, question, labels: list[str], inline: list[bool]) -> Iterator[Finding]:
+def qualifier_only_options(item: Asked) -> Iterator[Finding]:
     """Two labels that differ only by a qualifier the prompt does not ask about.
 
     "Leiomyosarcoma" beside "Metastatic or recurrent leiomyosarcoma" under "What is the leading
     diagnosis?": both can be right, and the learner must guess whether primary or metastatic is
     being asked. A prompt that names the qualifier, or another word of its group, asks it.
     """
-    stem = _words(question.prompt)
-    asked = set(stem)
+    loc, question, labels, inline = item
+    in_prompt = _words(question.prompt)
     for group in QUALIFIER_GROUPS:
-        if stem & {w for g in group for w in _words(g)}:
-            asked |= {w for g in group for w in _words(g)}
+        if in_prompt & _words(" ".join(group)):
+            in_prompt |= _words(" ".join(group))
     option_words = [_words(label) for label in labels]
     for b, longer in enumerate(option_words):
         for a, shorter in enumerate(option_words):
             extra = longer - shorter
-            if a == b or not shorter or not shorter < longer or not all(_is_qualifier(w) for w in extra):
-                continue
-            if extra & asked:
+            if not shorter or not shorter < longer or not all(map(_is_qualifier, extra)) or extra & in_prompt:
                 continue
             ids = question.options[a].id, question.options[b].id
             yield _label_loc(loc, b, inline[b]), (
@@ -387,15 +396,17 @@ MARKER_WORDS = re.compile(
     r"thyroglobulin|napsin|calretinin|sma|msa|ema|kit|alk)s?(?![a-z])", re.IGNORECASE)
 MARKER_SHAPE = re.compile(r"^[A-Za-z]{1,6}-?\d{1,3}[A-Za-z]?$")
 #: Shapes that are not markers: spinal levels (C5, T2, D3, L4, S1) and TNM categories.
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 NOT_MARKER = re.compile(r"^([CTDLSNM]\d{1,2}[a-c]?)$", re.IGNORECASE)
 #: Words that state a staining result; an explanation naming a marker counts only with one.
 RESULT_WORDS = re.compile(r"(?<!\w)(positiv|negativ|express|reactiv|immunoreactiv)", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
 def markers(text: str) -> dict[str, str]:
-    """Marker names in ``text``: normalised name -> the name as written."""
+    """Marker names in ``text``: normalised name -> the name as written (do not change the result: it is cached)."""
     found = {m.group(1).lower(): m.group(1) for m in MARKER_WORDS.finditer(text)}
-    for token in re.findall(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", text):
+    for token in TOKEN.findall(text):
         if MARKER_SHAPE.match(token) and not NOT_MARKER.match(token):
             found.setdefault(token.replace("-", "").lower(), token)
     return found
@@ -461,11 +472,16 @@ def diagnosis_terms(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> list
 
 def _names(text: str, terms: list[str]) -> str | None:
     """The first term ``text`` names, hyphens and spaces alike, a plural allowed."""
-    for term in terms:
-        pattern = r"[\s-]+".join(re.escape(part) for part in re.split(r"[\s-]+", term.strip()))
-        if re.search(rf"(?<!\w){pattern}(?:e?s)?(?!\w)", text, flags=re.IGNORECASE):
-            return term
-    return None
+    if not text or not terms:
+        return None
+    match = _terms_pattern(tuple(terms)).search(text)
+    return terms[match.lastindex - 1] if match else None
+
+
+@functools.lru_cache(maxsize=256)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern:
+    parts = (r"[\s-]+".join(re.escape(word) for word in re.split(r"[\s-]+", term.strip())) for term in terms)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(f'({part})' for part in parts)})(?:e?s)?(?!\w)", re.IGNORECASE)
 
 
 def diagnosis_named_early(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> Iterator[Finding]:
@@ -496,6 +512,8 @@ def diagnosis_named_early(case: Case, catalogue: Mapping[str, CatalogueEntry]) -
 def _stated_results(text: str) -> dict[str, str]:
     """Markers named in a sentence that states a result ("desmin positive", "negative for CD34")."""
     found: dict[str, str] = {}
+    if not RESULT_WORDS.search(text):
+        return found
     for sentence in re.split(r"(?<=[.;:])\s+", text):
         if RESULT_WORDS.search(sentence):
             found.update(markers(sentence))
