@@ -323,6 +323,7 @@ def _load(root: Path, sources: tuple[Path, ...], bank_path: Path, case_paths: li
         catalogue = content.catalogue
 
     catalogue_key = signatures[0][1]
+    documents: dict[str, tuple[str, yaml_reader.Document]] = {}
     for path, signature in zip(case_paths, (s for _, s in signatures[1:])):
         name = display_name(path)
         if signature is None:
@@ -341,9 +342,25 @@ def _load(root: Path, sources: tuple[Path, ...], bank_path: Path, case_paths: li
             continue
         content.cases[case.id] = case  # type: ignore[assignment]
         content.case_files[case.id] = path
+        documents[case.id] = (name, parsed.document)  # type: ignore[assignment]
     if content.bank is not None and whole_folder:
         content.problems += _review_links(content, bank_path, bank_document, case_paths)
+        content.problems += _cross_case_lint(content, documents)
     return content
+
+
+def _cross_case_lint(content: Content, documents: dict[str, tuple[str, yaml_reader.Document]]) -> list[Problem]:
+    """Lint that needs every case: which catalogue entries only one case offers.
+
+    Run on the whole folder only (like the review links): a subset cannot tell a generic step
+    from a case-specific one.
+    """
+    specific = checks.case_specific_catalogue_ids(content.cases, content.catalogue)
+    out = []
+    for case_id, case in content.cases.items():
+        name, document = documents[case_id]
+        out += _located(checks.reported_management_offered_early(case, specific[case_id]), document, name)
+    return sorted(out)
 
 
 def _cached(path: Path, signature, kind, parse_fn) -> Parsed:
