@@ -149,6 +149,7 @@ card_reviews = sa.Table(
     sa.Column("credit", sa.Float, nullable=False),
     sa.Column("certainty", sa.String(20)),
     sa.Column("source", sa.String(20), nullable=False),  # "case", "exam" or "review"
+    sa.Column("answer_id", sa.Integer, unique=True),  # the stored case answer this review came from; NULL for "review"
     sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
