@@ -179,7 +179,8 @@ def add_missing_columns(engine: sa.Engine) -> None:
 #: Attempts a learner's history may show: tutor-mode ones, and those of finished exams (an open exam
 #: keeps its answers' results to itself until it ends).
 visible_attempt = sa.or_(attempts.c.exam_id.is_(None),
-                         sa.exists().where(exams.c.id == attempts.c.exam_id, exams.c.finished_at.is_not(None)))
+                         sa.select(exams.c.id).where(exams.c.id == attempts.c.exam_id, exams.c.finished_at.is_not(None))
+                         .correlate_except(exams).exists())
 #: Attempts the tutor-mode player resumes: never an exam's.
 tutor_attempt = attempts.c.exam_id.is_(None)
 
