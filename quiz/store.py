@@ -359,11 +359,13 @@ class Store:
         return self.run(work)
 
     def record_stage(self, attempt_id: int, stage_index: int, stage_kind: str, results: Iterable,
-                     finished: tuple[float, int] | None = None, at: datetime | None = None) -> bool:
+                     finished: tuple[float, int] | None = None, at: datetime | None = None,
+                     guard=None) -> bool:
         """Store a committed stage's answers in one transaction; False if it was stored before (double click).
 
         ``at`` is the commit's server time when the caller already read the clock (an exam checks
-        its deadline against the very time it stores).
+        its deadline against the very time it stores); ``guard(conn)``, run first in the same
+        transaction, may raise to refuse the commit (an exam that another tab has just ended).
         """
         stamp = at or now()
         rows = [dict(attempt_id=attempt_id, stage_index=stage_index, stage_kind=stage_kind, question_id=r.question_id,
@@ -371,6 +373,8 @@ class Store:
                 for r in results]
 
         def work(conn):
+            if guard is not None:
+                guard(conn)
             conn.execute(answers.insert(), rows)
             if finished is not None:
                 conn.execute(attempts.update().where(attempts.c.id == attempt_id).values(

@@ -239,3 +239,18 @@ def test_old_database_gets_the_exam_column(tmp_path, cases):
     assert "exam_id" in {c["name"] for c in sa.inspect(store.engine).get_columns("attempts")}
     assert [r.id for r in store.attempts(1)] == [1]
     assert store.resume("Old", sorted(cases)[0])[1].id == 1
+
+
+def test_a_commit_after_another_tab_handed_in_is_refused(url, cases, two):
+    """Tab 1 read the exam as running; tab 2 hands it in; tab 1's commit must not slip in afterwards."""
+    store = Store(url)
+    learner = store.learner_id("two-tabs")
+    case = cases[two[0]]
+    state = exam.start(store, cases, learner, two, now=T0)
+    stale = exam._load(store, cases, state.exam.id, learner)  # what tab 1 read
+    exam.finish(store, cases, state.exam.id, learner, now=T0 + timedelta(minutes=1))  # tab 2
+    attempt = engine.commit(case, stale.attempts[case.id], 0, choices(case.stages[0], best))
+    with pytest.raises(exam.ExamOver, match="just ended"):
+        store.record_stage(stale.attempt_ids[case.id], 0, case.stages[0].kind, engine.results(case, attempt, 0),
+                           at=T0 + timedelta(minutes=2), guard=lambda conn: exam._still_open(conn, state.exam.id))
+    assert exam.load(store, cases, state.exam.id, learner).commit_times == {}

@@ -403,13 +403,27 @@ def commit(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: in
     done = engine.score(case, attempt) if engine.is_finished(case, attempt) else None
     stored = store.record_stage(state.attempt_ids[case_id], stage_index, case.stages[stage_index].kind,
                                 engine.results(case, attempt, stage_index),
-                                finished=(done.earned, done.possible) if done else None, at=now)
+                                finished=(done.earned, done.possible) if done else None, at=now,
+                                guard=lambda conn: _still_open(conn, exam_id))
     if not stored:
         raise engine.AlreadyCommitted(f"Stage {stage_index + 1} is already committed; committed answers cannot change.")
     state = _load(store, cases, exam_id, learner_id)
     if all_committed(state, cases):
         state = finish(store, cases, exam_id, learner_id, now=now)
     return state
+
+
+def _still_open(conn, exam_id: int) -> None:
+    """Lock the exam's row for this commit and refuse it if the exam has ended since it was read.
+
+    A no-op update takes the row's write lock, so a hand-in in another tab waits for this commit or
+    is seen by it; never both.
+    """
+    locked = conn.execute(exams.update().where(exams.c.id == exam_id, exams.c.finished_at.is_(None))
+                          .values(finished_at=None)).rowcount
+    if locked != 1:
+        raise ExamOver("This exam has just ended (in another tab or window): this answer was not saved. "
+                       "Your results are ready.")
 
 
 def finish(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int, *,
