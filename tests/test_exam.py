@@ -156,6 +156,17 @@ def test_an_exam_is_its_learners_alone(url, cases, two):
     assert exam.load(store, cases, state.exam.id, owner).attempts[case.id].stage_index == 0
 
 
+def test_tutor_mode_leaves_an_exams_attempts_alone(url, cases, two):
+    """Starting over in tutor mode drops unanswered tutor attempts only, never an exam's."""
+    store = Store(url)
+    learner = store.learner_id("both-modes")
+    state = exam.start(store, cases, learner, two, now=T0)
+    tutor = store.new_attempt(learner, two[1])
+    assert tutor.id not in state.attempt_ids.values()
+    assert exam.load(store, cases, state.exam.id, learner).attempt_ids == state.attempt_ids
+    assert store.current_attempt(learner, two[1]).id == tutor.id
+
+
 def test_commits_follow_the_engine_rules(url, cases, two):
     store = Store(url)
     learner = store.learner_id("rules")
