@@ -124,7 +124,7 @@ def test_double_commit_counts_once(database):
     learner = store.learner_id("Lin")
     attempt = store.current_attempt(learner, case.id)
     before = store.committed_choices(attempt.id)
-    assert store.record_stage(attempt.id, 0, "presentation", engine.results(case, engine.replay(case, before), 0)) is False
+    assert store.record_stage(attempt.id, 0, "presentation", engine.results(case, engine.replay(case, before, attempt.seed), 0)) is False
     assert store.committed_choices(attempt.id) == before
     assert len(store.answer_history(learner)) == len(case.stages[0].questions)
 
