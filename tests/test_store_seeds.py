@@ -88,3 +88,10 @@ def test_a_class_session_has_one_seed_for_the_projector_and_every_phone(url):
     assert len(orders) == 1
     [order] = orders
     assert order == tuple(tuple(o.id for o in engine.ask(q, state.seed).options) for q in case.stages[0].questions)
+    # the projected chart lists the options in the phones' order
+    from quiz.ui import class_host
+
+    for question, phone_order in zip(case.stages[0].questions, order):
+        chart = class_host.tally_chart(question, {}, False, state.seed)
+        labels = {o.id: o.label for o in question.options}
+        assert list(chart.data["Option"]) == [labels[i] for i in phone_order]
