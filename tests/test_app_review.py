@@ -40,7 +40,7 @@ def test_a_new_learner_sees_no_review_question_only_how_many_are_locked():
     radio, _ = shown_review_question(at)
     assert radio is None
     text = page_text(at)
-    assert f"{len(BANK)} of {len(BANK)} question(s) are locked" in text
+    assert f"{len(BANK)} of {len(BANK)} questions are locked" in text
     assert "finished every case it draws on" in text
     for question in BANK:  # neither the questions nor the cases they draw on are named
         assert question.prompt not in text
@@ -75,7 +75,8 @@ def test_a_question_opens_once_every_case_it_draws_on_is_finished(database):
         assert question in open_, f"{question.id} draws on {question.cases}, not all finished"
         seen.add(question.id)
         text = page_text(at)
-        assert f"{len(BANK) - len(open_)} of {len(BANK)} question(s) are locked" in text
+        locked = len(BANK) - len(open_)
+        assert f"{locked} of {len(BANK)} questions {'is' if locked == 1 else 'are'} locked" in text
         radio.set_value(question.answer)
         at.button(key=radio.key.replace("-choice", "-check")).click()
         at.run()
@@ -111,8 +112,10 @@ def test_quick_fire_feedback_has_a_readable_heading(database):
     at.button(key=radio.key.replace("-choice", "-check")).click()
     at.run()
     text = page_text(at)
-    assert f"**Review question:** {question.prompt}" in text
     assert "**review:**" not in text
+    verdicts = [m.value for m in at.markdown if "You chose" in m.value]
+    assert verdicts and verdicts[0].startswith("✅ You chose")  # the verdict first; the question is just above
+    assert text.count(question.prompt) == 1
 
 
 def mistake_radios(at):

@@ -105,13 +105,16 @@ def verdict(result: QuestionResult) -> tuple[str, str]:
     return "❌", f"Not the best answer. The best answer is **{result.best.label}**."
 
 
-def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = False) -> None:
-    """Right or wrong in icon and words, the chosen and best explanations, the rest one click away."""
+def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = False, prompt: bool = True) -> None:
+    """Right or wrong in icon and words, the chosen and best explanations, the rest one click away.
+
+    ``prompt=False`` leaves out the question's heading, for a question still on screen just above.
+    """
     for result in results:
         icon, words = verdict(result)
         with st.container(border=True):
-            lines = [f"**{question_label(result.kind)}:** {result.prompt}",
-                     f"{icon} You chose **{result.chosen.label}**. {words}"]
+            lines = [f"**{question_label(result.kind)}:** {result.prompt}"] if prompt else []
+            lines.append(f"{icon} You chose **{result.chosen.label}**. {words}")
             if result.chosen.explanation:
                 lines.append(f"*Your choice:* {result.chosen.explanation}")
             if not result.correct and result.best.explanation:

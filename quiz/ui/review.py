@@ -32,7 +32,7 @@ def _quick_fire_item(question: Question, key: str, context: str | None = None) -
         if checked is None:
             return None
         result = engine.grade(question, checked, seed)
-        components.feedback((result,), expanded_others=True)
+        components.feedback((result,), expanded_others=True, prompt=False)  # the question is just above
         return result.correct
 
 
@@ -60,8 +60,8 @@ def _locked_notice(locked: int, total: int, learner: str | None) -> None:
     """How many questions wait, and why, without naming them or their cases (that would spoil)."""
     if not locked:
         return
-    why = (f"{locked} of {total} question(s) are locked: each opens once you have finished every case it draws on, "
-           "because it discusses their final diagnoses.")
+    why = (f"{locked} of {total} questions {'is' if locked == 1 else 'are'} locked: each opens once you have "
+           "finished every case it draws on, because it discusses their final diagnoses.")
     if not learner:
         why += " Type your display name in the sidebar so your finished cases count."
     st.info(why, icon="🔒")
@@ -142,8 +142,9 @@ def _my_mistakes(current, learner: str | None) -> None:
                "a correct answer takes a question off this list.")
     for row, key, case, stage_index, question in items:
         stage = case.stages[stage_index]
-        context = f"{case.title} · Stage {stage_index + 1} of {len(case.stages)}: {components.kind_label(stage.kind)}"
-        with st.expander(f"{case.title}: {question.prompt}"):
+        where = f"Stage {stage_index + 1} of {len(case.stages)}: {components.kind_label(stage.kind)}"
+        context = f"{case.title} · {where}"
+        with st.expander(f"{case.title} · {where} · {question.prompt}"):
             components.findings(stage.findings, quotes=False)
             correct = _quick_fire_item(question, key, context)
             if correct is not None and not st.session_state.get(f"{key}-saved"):
