@@ -57,16 +57,17 @@ def test_without_a_name_everything_is_locked_and_the_page_says_why():
 
 
 def test_a_question_opens_once_every_case_it_draws_on_is_finished(database):
-    finished = sorted(CASES)[0]
-    finish_case(database, "Half", CASES[finished], wrong)  # finishing counts, not the score
-    started = CASES[sorted(CASES)[1]]  # one stage committed, not finished: it does not count
+    finished = set(min(BANK, key=lambda q: (len(q.cases), q.id)).cases)
+    for case_id in sorted(finished):
+        finish_case(database, "Half", CASES[case_id], wrong)  # finishing counts, not the score
+    started = CASES[min(set(CASES) - finished)]  # one stage committed, not finished: it does not count
     db = store_module.open_store(database)
     record = db.current_attempt(db.learner_id("Half"), started.id)
     attempt = engine.commit(started, engine.start(started, record.seed), 0,
                             {q.id: q.answer for q in started.stages[0].questions})
     db.record_stage(record.id, 0, started.stages[0].kind, engine.results(started, attempt, 0))
-    open_ = [q for q in BANK if set(q.cases) <= {finished}]
-    assert open_, f"no review question draws on {finished} alone"
+    open_ = [q for q in BANK if set(q.cases) <= finished]
+    assert len(open_) < len(BANK)
     seen = set()
     at = page_app("review", learner="Half")
     for _ in range(len(open_) + 1):
