@@ -18,11 +18,11 @@ from ..content.model import Finding, Reveal, Source
 KIND_LABELS = {"presentation": "Presentation", "labs": "Labs", "imaging": "Imaging", "histology": "Histology",
                "ihc": "Immunohistochemistry", "staging": "Staging", "intraoperative": "Intraoperative findings",
                "frozen-section": "Frozen section", "molecular": "Molecular"}
-QUESTION_LABELS = {"diagnosis": "Leading diagnosis", "next_step": "Next step", "review": "Review question"}
+QUESTION_LABELS = {"diagnosis": "Diagnosis", "next_step": "Next step", "review": "Review question"}
 
 
 def question_label(kind: str) -> str:
-    """"Leading diagnosis", "Next step", or a readable form of another kind (never a raw id)."""
+    """"Diagnosis", "Next step", or a readable form of another kind (never a raw id)."""
     return QUESTION_LABELS.get(kind, kind.replace("-", " ").replace("_", " ").capitalize())
 
 
