@@ -7,6 +7,7 @@ SQLite, WAL lets readers go on while one writer commits.
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,8 +35,10 @@ attempts = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("earned", sa.Float),
     sa.Column("possible", sa.Integer),
-    # The exam this attempt belongs to (quiz.play.exam); NULL for tutor mode. Added to old databases.
-    sa.Column("exam_id", sa.Integer, sa.ForeignKey("exams.id", ondelete="CASCADE"), index=True),
+    sa.Column("seed", sa.String(64)),  # draws the option order (engine.display_order); NULL in old databases
+    # exams.id of the exam this attempt belongs to (quiz.play.exam); NULL for tutor mode. A plain column, as
+    # add_missing_columns gives old databases (no foreign key there); reset_learner deletes both together.
+    sa.Column("exam_id", sa.Integer),
 )
 
 answers = sa.Table(
@@ -61,6 +64,7 @@ review_answers = sa.Table(
     sa.Column("option_id", sa.String(80), nullable=False),
     sa.Column("correct", sa.Boolean, nullable=False),
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("case_id", sa.String(80)),  # a case question retried in "Review my mistakes"; NULL for the review bank
 )
 
 class_sessions = sa.Table(
@@ -74,6 +78,7 @@ class_sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=0),
+    sa.Column("seed", sa.String(64)),  # one option order for the projector and every phone; NULL in old databases
 )
 
 class_students = sa.Table(
@@ -153,29 +158,6 @@ card_reviews = sa.Table(
     sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-#: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
-_ADDED_COLUMNS = ((attempts, "exam_id"),)
-
-
-def add_missing_columns(engine: sa.Engine) -> None:
-    """Bring a database made before these columns existed up to date: add the ones it lacks.
-
-    Idempotent and safe when several processes start at once (a column another process added
-    a moment ago is not an error).
-    """
-    for table, name in _ADDED_COLUMNS:
-        if name in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
-            continue
-        column = table.c[name]
-        try:
-            with engine.begin() as conn:
-                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} "
-                                     f"{column.type.compile(engine.dialect)}"))
-        except exc.SQLAlchemyError:
-            if name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
-                raise
-
-
 #: Attempts a learner's history may show: tutor-mode ones, and those of finished exams (an open exam
 #: keeps its answers' results to itself until it ends).
 visible_attempt = sa.or_(attempts.c.exam_id.is_(None),
@@ -246,6 +228,41 @@ def dispose_all() -> None:
         _engines.clear()
 
 
+# --- option-order seeds ---------------------------------------------------------
+
+#: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
+_ADDED_COLUMNS = ((attempts, "seed"), (class_sessions, "seed"), (review_answers, "case_id"), (attempts, "exam_id"))
+
+
+def add_missing_columns(engine: sa.Engine) -> None:
+    """Bring a database made before these columns existed up to date: add the ones it lacks.
+
+    Idempotent and safe when several processes start at once (a column another process added
+    a moment ago is not an error).
+    """
+    for table, name in _ADDED_COLUMNS:
+        if name in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+            continue
+        column = table.c[name]
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} "
+                                     f"{column.type.compile(engine.dialect)}"))
+        except exc.SQLAlchemyError:
+            if name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+                raise
+
+
+def new_seed() -> str:
+    """The seed a new attempt or class session draws its option order from: random, unguessable."""
+    return secrets.token_hex(16)
+
+
+def stored_seed(seed: str | None, kind: str, row_id: int) -> str:
+    """A row's seed; a row made before seeds existed gets one derived from its id, so its order stays put."""
+    return seed or f"{kind}-{row_id}"
+
+
 @dataclass(frozen=True)
 class AttemptRecord:
     id: int
@@ -255,10 +272,13 @@ class AttemptRecord:
     finished_at: datetime | None
     earned: float | None
     possible: int | None
+    seed: str
 
 
 def attempt_record(row: Mapping) -> AttemptRecord:
-    return AttemptRecord(**{k: row[k] for k in AttemptRecord.__dataclass_fields__})
+    fields = {k: row[k] for k in AttemptRecord.__dataclass_fields__}
+    fields["seed"] = stored_seed(fields["seed"], "attempt", fields["id"])
+    return AttemptRecord(**fields)
 
 
 class Store:
@@ -312,7 +332,8 @@ class Store:
                 .order_by(attempts.c.id.desc()).limit(1)
             ).first()
             if row is None:
-                new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
+                new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now(),
+                                                               seed=new_seed())).inserted_primary_key[0]
                 row = conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()
             return attempt_record(row._mapping)
 
@@ -353,7 +374,8 @@ class Store:
             conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
                                                  tutor_attempt, attempts.c.finished_at.is_(None),
                                                  ~sa.exists().where(answers.c.attempt_id == attempts.c.id)))
-            new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
+            new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now(),
+                                                           seed=new_seed())).inserted_primary_key[0]
             return attempt_record(conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()._mapping)
 
         return self.run(work)
@@ -409,9 +431,12 @@ class Store:
                  .order_by(answers.c.answered_at, answers.c.id))
         return [dict(row._mapping) for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
 
-    def record_review(self, learner_id: int, question_id: str, option_id: str, correct: bool) -> None:
+    def record_review(self, learner_id: int, question_id: str, option_id: str, correct: bool,
+                      case_id: str | None = None) -> None:
+        """A quick-fire answer, or (with ``case_id``) a retry of a case question in "Review my mistakes"."""
         self.run(lambda conn: conn.execute(review_answers.insert().values(
-            learner_id=learner_id, question_id=question_id, option_id=option_id, correct=correct, answered_at=now())))
+            learner_id=learner_id, question_id=question_id, option_id=option_id, correct=correct, answered_at=now(),
+            case_id=case_id)))
 
     def review_history(self, learner_id: int) -> list[dict]:
         query = sa.select(review_answers).where(review_answers.c.learner_id == learner_id).order_by(review_answers.c.id)

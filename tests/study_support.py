@@ -24,7 +24,7 @@ def choices(stage, pick) -> dict[str, str]:
 def play(store, learner_id: int, case, pick, at: datetime, stages: int | None = None):
     """Play ``case`` in tutor mode as the player does, every commit stamped ``at``; returns the attempt record."""
     record = store.new_attempt(learner_id, case.id)
-    attempt = engine.start(case)
+    attempt = engine.start(case, record.seed)
     for index, stage in enumerate(case.stages[:stages]):
         attempt = engine.commit(case, attempt, index, choices(stage, pick))
         done = engine.score(case, attempt) if engine.is_finished(case, attempt) else None

@@ -80,6 +80,12 @@ class Option(Strict):
         default=None,
         description="Why this option is right, partly right or wrong at this stage.",
     )
+    fixed: bool = Field(
+        default=False,
+        description="Keep this option at its place in the file instead of shuffling it, for options "
+        "whose place carries meaning (\"None of the above\" last, numeric ranges in order). "
+        "Every other option is shown in a fresh order on each attempt.",
+    )
 
 
 class Question(Strict):
@@ -227,6 +233,12 @@ class ReviewOption(Strict):
     id: Slug = Field(description="Unique within the question.")
     label: Text = Field(description="Text shown for the option.")
     explanation: Text = Field(description="Why the option is right or wrong.")
+    fixed: bool = Field(
+        default=False,
+        description="Keep this option at its place in the file instead of shuffling it, for options "
+        "whose place carries meaning (\"None of the above\" last, numeric ranges in order). "
+        "Every other option is shown in a fresh order on each attempt.",
+    )
 
 
 class ReviewQuestion(Strict):

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from ..content.model import Case, Finding, Image
 from ..store import Store, as_utc, attempts as attempts_table, answers as answers_table, exam_flags, exams, now as server_now
-from ..store import stage_choices
+from ..store import new_seed, stage_choices, stored_seed
 from . import engine
 from .progress import cases_in_area, weakest_area
 
@@ -302,9 +302,6 @@ def _record(row: Mapping) -> ExamRecord:
                       as_utc(row["started_at"]), as_utc(row["finished_at"]))
 
 
-def _rebuild(case: Case, choices: list[Mapping[str, str]]) -> engine.Attempt:
-    # When attempts carry an option-order seed, pass the attempt's seed here too.
-    return engine.replay(case, choices)
 
 
 def _load(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int) -> ExamState:
@@ -312,7 +309,7 @@ def _load(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int
         row = conn.execute(sa.select(exams).where(exams.c.id == exam_id)).first()
         if row is None or row.learner_id != learner_id:  # someone else's exam is as good as none
             return None
-        attempt_rows = conn.execute(sa.select(attempts_table.c.id, attempts_table.c.case_id)
+        attempt_rows = conn.execute(sa.select(attempts_table.c.id, attempts_table.c.case_id, attempts_table.c.seed)
                                     .where(attempts_table.c.exam_id == exam_id)).all()
         answer_rows = conn.execute(
             sa.select(attempts_table.c.case_id, answers_table.c.stage_index, answers_table.c.question_id,
@@ -336,9 +333,10 @@ def _load(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int
     for r in answer_rows:
         by_case[r.case_id].append(r._mapping)
         times[(r.case_id, r.stage_index)] = as_utc(r.answered_at)
+    seeds = {r.case_id: stored_seed(r.seed, "attempt", r.id) for r in attempt_rows}  # each case's option order
     return ExamState(
         exam=exam,
-        attempts={c: _rebuild(cases[c], stage_choices(by_case[c])) for c in exam.case_ids},
+        attempts={c: engine.replay(cases[c], stage_choices(by_case[c]), seeds[c]) for c in exam.case_ids},
         attempt_ids={r.case_id: r.id for r in attempt_rows},
         commit_times=times,
         flags=frozenset((r.case_id, r.question_id) for r in flag_rows),
@@ -357,8 +355,8 @@ def start(store: Store, cases: Mapping[str, Case], learner_id: int, case_ids: Se
             learner_id=learner_id, seed=seed or secrets.token_hex(16), case_ids=json.dumps(list(case_ids)),
             time_limit_s=int(time_limit.total_seconds()) if time_limit is not None else None,
             started_at=stamp)).inserted_primary_key[0]
-        conn.execute(attempts_table.insert(), [dict(learner_id=learner_id, case_id=c, started_at=stamp, exam_id=exam_id)
-                                               for c in case_ids])
+        conn.execute(attempts_table.insert(), [dict(learner_id=learner_id, case_id=c, started_at=stamp, exam_id=exam_id,
+                                                    seed=new_seed()) for c in case_ids])
         return exam_id
 
     return _load(store, cases, store.run(work), learner_id)

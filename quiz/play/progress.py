@@ -181,6 +181,33 @@ def cases_in_area(cases: Mapping[str, Case], area: WeakArea) -> list[str]:
     return sorted(case_id for case_id, case in cases.items() if has(case))
 
 
+def without_corrected(missed: pd.DataFrame, retries: Iterable[Mapping]) -> pd.DataFrame:
+    """Drop the mistakes the learner has since answered correctly in "Review my mistakes".
+
+    ``retries`` are stored review answers (``Store.review_history``); only those naming a case
+    count, and only when given after the missed answer.
+    """
+    fixed: dict[tuple[str, str], pd.Timestamp] = {}
+    for row in retries:
+        if row.get("case_id") and row["correct"]:
+            key, stamp = (row["case_id"], row["question_id"]), pd.Timestamp(as_utc(row["answered_at"]))
+            fixed[key] = max(stamp, fixed.get(key, stamp))
+    if missed.empty or not fixed:
+        return missed
+    keep = [fixed.get((row.case_id, row.question_id)) is None or fixed[(row.case_id, row.question_id)] < row.answered_at
+            for row in missed.itertuples()]
+    return missed[keep]
+
+
+def unlocked_review(questions: Iterable, finished_case_ids: Iterable[str]) -> list:
+    """The review questions a learner may see: each only once every case it draws on is finished.
+
+    A review question discusses final diagnoses, so before that it would spoil the cases.
+    """
+    finished = set(finished_case_ids)
+    return [q for q in questions if set(q.cases) <= finished]
+
+
 def to_csv(frame: pd.DataFrame) -> str:
     columns = ["answered_at", "case_id", "case_title", "stage_index", "stage_kind", "question_id", "question_kind",
                "option_id", "best_id", "credit", "correct"]
