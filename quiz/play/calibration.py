@@ -131,28 +131,52 @@ SYNONYMS: tuple[frozenset[str], ...] = tuple(frozenset(group) for group in (
     {"no fever", "afebrile", "apyrexial"},
     {"cervical", "neck"},
     {"lumbar", "low back", "lower back"},
-    {"thoracic spine", "thoracic", "dorsal"},
+    {"thoracic", "dorsal"},
+    {"paraspinal", "paravertebral"},
+    {"right sided", "right"},
+    {"left sided", "left"},
     {"progressive", "worsening", "increasing", "progressing", "growing", "enlarging", "rapidly growing"},
     {"chronic", "long standing", "longstanding"},
     {"acute", "sudden", "abrupt"},
-    {"subacute", "weeks"},
+    {"recent", "new", "short history"},
     {"history of", "known", "previous", "prior", "past", "resected", "treated"},
+    {"incidental", "incidentally", "found by chance"},
     {"man", "male"},
     {"woman", "female"},
     {"mass", "lump", "swelling", "tumor", "lesion"},
     {"painful", "pain", "tender", "tenderness"},
+    {"radiating", "radicular"},
     {"numbness", "hypoesthesia", "sensory loss", "sensory deficit", "paresthesia", "paraesthesia"},
-    {"weakness", "paresis"},
+    {"weakness", "paresis", "motor deficit"},
+    {"fixed", "tethered", "immobile"},
     {"multilevel", "multifocal", "multiple level", "several level", "multiple vertebrae"},
+    {"bone destruction", "bone lysis", "osteolysis", "osteolytic", "lytic", "destroying bone", "destroys bone"},
+    {"cord compression", "compressed cord", "compressing the cord"},
+    {"foraminal", "foramen"},
+    {"fusion", "acdf", "arthrodesis"},
+    {"lung", "pulmonary"},
+    {"metastasis", "metastases", "deposit", "secondaries", "spread"},
+    {"widespread", "disseminated", "multiorgan", "multiple organ"},
+    {"unresectable", "inoperable", "not resectable"},
+    {"grade 3", "high grade"},
+    {"hepatocellular", "transaminase", "transaminitis", "alt"},
+    {"sma", "smooth muscle actin"},
     {"dysphagia", "difficulty swallowing"},
     {"jaundice", "icterus", "icteric"},
     {"asymptomatic", "no symptom", "symptom free"},
     {"normal labs", "normal laboratory test", "normal blood test", "labs normal", "laboratory test normal"},
 ))
 
+#: Extra words a learner may put inside a qualifier's phrase ("known thigh leiomyosarcoma" for
+#: "known leiomyosarcoma"); the words must still come in the qualifier's order.
+SLACK = 2
+
+#: Trailing words that may also lead ("keratin negative" as "negative for keratin").
+MOVABLE = ("no", "positive")
+
 #: Number words read as digits, so "five months" matches "5 months" and "5-month".
 NUMBERS = {word: str(n) for n, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+    "zero one two three four five six seven eight nine ten eleven twelve".split())} | {"ii": "2", "iii": "3", "iv": "4"}
 
 #: Words that negate what follows, all read as "no" ("without fever" matches "no fever").
 NEGATIONS = frozenset({"no", "without", "denies", "denied", "absent", "nil", "never", "negative"})
@@ -173,14 +197,29 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 
 def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return bool(n) and any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
+    """``phrase`` in ``words`` in order, with at most :data:`SLACK` other words among its own."""
+    if not phrase:
+        return False
+    for start, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        found = 1
+        window = words[start + 1:start + len(phrase) + SLACK]
+        for w in window:
+            if found < len(phrase) and w == phrase[found]:
+                found += 1
+        if found == len(phrase):
+            return True
+    return False
 
 
 def variants(qualifier: str) -> list[tuple[str, ...]]:
     """The qualifier's words, and every wording got by swapping a phrase in it for another of its
     synonym group ("no fever" -> "afebrile"; "prior sarcoma" -> "known sarcoma")."""
-    found = [_tokens(qualifier)]
+    words = _tokens(qualifier)
+    found = [words]
+    if len(words) > 1 and words[-1] in MOVABLE:
+        found.append(words[-1:] + words[:-1])
     for group in _GROUPS:
         for current in list(found):
             for phrase in group:
@@ -219,7 +258,8 @@ def match_qualifiers(summary: str, qualifiers: Sequence[str]) -> RepresentationM
     """Which of the author's qualifiers the learner's one-liner uses.
 
     A qualifier is used when it, or a phrase of its synonym group (:data:`SYNONYMS`), appears
-    as whole words in the one-liner, after both are folded (case, accents, punctuation,
+    as whole words in the one-liner, in order, with up to :data:`SLACK` other words among them
+    (a trailing "negative" or "positive" may also lead), after both are folded (case, accents, punctuation,
     British spellings), plural ``s`` dropped and negations read as "no".
     """
     words = _tokens(summary)

@@ -412,6 +412,7 @@ def fold(text: str) -> str:
     (ae, oe, -our) read as American, so "haem", "hem" and "Hém" find the same entries."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"(?<=[a-z])-(?=\d)", "", text)  # S-100 as s100, Ki-67 as ki67
     text = re.sub(r"[^\w]+|_", " ", text)
     text = re.sub(r"ae|oe", "e", text)
     text = re.sub(r"our\b", "or", text)
