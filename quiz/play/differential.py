@@ -415,7 +415,7 @@ def fold(text: str) -> str:
     text = re.sub(r"(?<=[a-z])-(?=\d)", "", text)  # S-100 as s100, Ki-67 as ki67
     text = re.sub(r"[^\w]+|_", " ", text)
     text = re.sub(r"ae|oe", "e", text)
-    text = re.sub(r"our\b", "or", text)
+    text = re.sub(r"(?<=\w{3})our\b", "or", text)  # tumour, colour; not four, hour
     return " ".join(text.split())
 
 
