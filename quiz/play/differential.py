@@ -233,15 +233,19 @@ def must_not_miss_coverage(pad: Pad, entries: Sequence[DifferentialEntry]) -> fl
 
 
 def eventual_credit(pad: Pad, entries: Sequence[DifferentialEntry], eventual: str | None) -> float | None:
-    """1 / the eventual diagnosis's place on the pad (0 when absent).
+    """How high the pad places the eventual diagnosis, against where the expert places it at this stage.
 
-    None, and left out of the score, when the case names no eventual diagnosis or the expert's
-    differential for this stage does not hold it yet: the findings do not justify it so far.
+    ``min(1, e / p)``, with ``e`` its place on the expert's list and ``p`` its place on the pad
+    (places counted 1, 2, 3... in rank order); 0 when the pad lacks it. Ranking it as high as
+    the expert does, or higher, earns 1: the findings so far justify no more. None, and left
+    out of the score, when the case names no eventual diagnosis or the expert's list for this
+    stage does not hold it yet.
     """
-    if not eventual or eventual not in {e.diagnosis for e in entries}:
+    order = [e.diagnosis for e in entries]
+    if not eventual or eventual not in order:
         return None
-    rank = pad.rank_of(eventual)
-    return 1 / rank if rank else 0.0
+    place = pad.rank_of(eventual)
+    return min(1.0, (order.index(eventual) + 1) / place) if place else 0.0
 
 
 def differential_score(pad: Pad, entries: Sequence[DifferentialEntry], eventual: str | None) -> float:
