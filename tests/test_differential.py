@@ -176,6 +176,25 @@ def test_lint_warns_of_a_problem_representation_out_of_place():
         "a problem representation belongs on the presentation stage or the last stage before the reveal"]
 
 
+def test_lint_warns_of_a_differential_naming_the_final_diagnosis_before_any_question_offers_it():
+    data = case_with_differentials()
+    question = data["stages"][2]["questions"][0]
+    question["options"].append({"id": HAEMATOMA, "explanation": "EXPLAIN haematoma at stage 3."})
+    question["answer"] = HAEMATOMA
+    data["reveal"]["diagnosis_id"] = HAEMATOMA
+    data["stages"][2]["differential"][2]["diagnosis"] = HAEMATOMA  # at the stage that asks for it: fine
+    loc = ("stages", 1, "differential", 2, "diagnosis")
+    expected = (f"{where(data, loc)}: stages[1].differential[2].diagnosis: warning: names the final diagnosis before any "
+                "question offers it (stages[2] asks for it); the list is shown after this stage's commit: keep it for that stage")
+    assert expected in problems(data)
+    data["stages"][1]["differential"][2] = entry(ABSCESS, 3)
+    data["stages"][1]["differential"][1]["reason"] = "A haematoma would be a surprise."
+    assert any("stages[1].differential[1].reason: warning: names the final diagnosis ('Haematoma')" in p for p in problems(data))
+    # once a diagnosis question has offered it, listing it is no news
+    data["stages"][0]["questions"][0]["options"].append({"id": HAEMATOMA, "explanation": "EXPLAIN haematoma at stage 1."})
+    assert not any("names the final diagnosis before any" in p or "differential[1].reason: warning" in p for p in problems(data))
+
+
 # --- the learner's pad ----------------------------------------------------------------------
 
 @pytest.fixture

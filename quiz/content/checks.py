@@ -171,7 +171,7 @@ def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_tex
     yield from reported_management_offered_early(case, inline_ids(case, catalogue))
     yield from diagnosis_named_early(case, catalogue)
     yield from later_markers_named_early(case, catalogue)
-    yield from lint_differentials(case)
+    yield from lint_differentials(case, catalogue)
     if source_text is not None:
         yield from _lint_quotes(case, source_text, source_file)
 
@@ -691,9 +691,9 @@ def check_differentials(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> 
                 yield loc + ("against",), f"{', '.join(map(repr, sorted(both)))} both supports and argues against {entry.diagnosis!r}", "error"
 
 
-def lint_differentials(case: Case) -> Iterator[Finding]:
-    """Authors' differentials on some stages only, of an unusual length, or a problem representation out of
-    place. Silent for a file with no differential at all: the feature is optional."""
+def lint_differentials(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> Iterator[Finding]:
+    """Authors' differentials on some stages only, of an unusual length, naming the final diagnosis early, or a
+    problem representation out of place. Silent for a file with no differential at all: the feature is optional."""
     with_differential = [s for s, stage in enumerate(case.stages) if stage.differential]
     if with_differential:
         for s, stage in enumerate(case.stages):
@@ -708,3 +708,32 @@ def lint_differentials(case: Case) -> Iterator[Finding]:
         if stage.problem_representation and s != last and stage.kind not in PROBLEM_REPRESENTATION_KINDS:
             yield ("stages", s, "problem_representation"), (
                 "a problem representation belongs on the presentation stage or the last stage before the reveal"), "warning"
+    yield from differential_names_diagnosis_early(case, catalogue)
+
+
+def differential_names_diagnosis_early(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> Iterator[Finding]:
+    """A differential that lists or names the final diagnosis before any question has offered it.
+
+    A stage's differential is shown after its commit, so on a stage before the one whose question is keyed
+    to the final diagnosis it tells the learner the name early, unless a diagnosis question has already
+    offered it as an option (then the name is no news).
+    """
+    did = case.reveal.diagnosis_id
+    terms = diagnosis_terms(case, catalogue)
+    asked_at = next((s for s, stage in enumerate(case.stages)
+                     if any(question.answer == did for question in stage.questions)), None)
+    if not did or asked_at is None:
+        return
+    for s, stage in enumerate(case.stages[:asked_at]):
+        if any(option.id == did for question in stage.questions if question.kind == "diagnosis"
+               for option in question.options):
+            return
+        for e, entry in enumerate(stage.differential):
+            loc = ("stages", s, "differential", e)
+            term = _names(entry.reason, terms)
+            if entry.diagnosis == did or term:
+                field = "diagnosis" if entry.diagnosis == did else "reason"
+                yield loc + (field,), (
+                    f"names the final diagnosis{f' ({term!r})' if field == 'reason' else ''} before any question "
+                    f"offers it (stages[{asked_at}] asks for it); the list is shown after this stage's commit: "
+                    "keep it for that stage"), "warning"
