@@ -290,9 +290,22 @@ def test_image_inside_the_content_folder_is_shown(tmp_path, monkeypatch):
     monkeypatch.setenv("QUIZ_CONTENT_DIR", str(root))
     data = yaml.safe_load(case_text(CASE_IDS[0]))
     data["stages"][0]["images"] = [{"path": "images/figure-1.png", "caption": "Figure 1", "alt": "a", "credit": "x"}]
-    at = paste(page_app("author"), yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    draft = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    # F5: an anonymous draft naming an image of the content folder must not display it
+    monkeypatch.delenv("QUIZ_INSTRUCTOR_PASSCODE", raising=False)
+    at = paste(page_app("author"), draft)
     assert_no_exception(at)
     assert "No errors and no warnings" in page_text(at)
+    assert has_preview(at) and not at.get("image")
+    assert "shows images only to instructors" in page_text(at)
+
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "letmein-images")
+    at = paste(page_app("author"), draft)
+    assert has_preview(at) and not at.get("image")
+    at.text_input(key="image-passcode-input").input("letmein-images")
+    at.button(key="FormSubmitter:image-passcode-form-Enter").click().run()
+    assert_no_exception(at)
     assert len(at.get("image")) == 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..play import progress
+from ..store import StoreError
 from . import common, components
 
 
@@ -17,9 +18,14 @@ def render() -> None:
     store = common.store()
     if store is None:
         return
-    learner_id = store.learner_id(learner)
-    records = store.attempts(learner_id)
-    frame = progress.history_frame(store.answer_history(learner_id), current.cases)
+    try:
+        learner_id = store.learner_id(learner)
+        records = store.attempts(learner_id)
+        history = store.answer_history(learner_id)
+    except StoreError as error:
+        st.error(str(error), icon="🛑")
+        return
+    frame = progress.history_frame(history, current.cases)
     finished = [r for r in records if r.finished_at is not None and r.possible]
     cols = st.columns(3)
     cols[0].metric("Cases finished", len({r.case_id for r in finished}), help="Distinct cases played to the reveal")
@@ -53,7 +59,11 @@ def render() -> None:
         st.warning("This deletes every attempt and answer saved under this name. It cannot be undone.")
         sure = st.checkbox(f"Yes, delete the progress of {learner}", key="reset-confirm")
         if st.button("Delete my progress", disabled=not sure, key="reset-progress"):
-            store.reset_learner(learner_id)
+            try:
+                store.reset_learner(learner_id)
+            except StoreError as error:
+                st.error(f"Nothing was deleted. {error}", icon="🛑")
+                return
             st.session_state.pop("reset-confirm", None)
             st.success("Your progress was deleted.")
             st.rerun()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from ..play import progress
 from ..content.model import Case
+from ..store import StoreError
 from . import common, player
 
 DIFFICULTIES = ["introductory", "intermediate", "advanced"]
@@ -43,7 +44,8 @@ def render() -> None:
     if case_id:
         case = current.cases.get(case_id)
         if case is None:
-            st.error(f"There is no playable case with the id {case_id!r}. It may have been renamed, or its file has errors.")
+            st.error("There is no playable case with the id below. It may have been renamed, or its file has errors.")
+            common.quoted_value(case_id)
             if st.button("Show all cases"):
                 st.query_params.pop(player.CASE_PARAM, None)
                 st.rerun()
@@ -107,9 +109,13 @@ def _statuses(cases: list[Case], learner: str | None) -> dict[str, progress.Case
     store = common.store()
     if store is None:
         return {}
-    learner_id = store.learner_id(learner)
-    records = store.attempts(learner_id)
-    history = store.answer_history(learner_id)
+    try:
+        learner_id = store.learner_id(learner)
+        records = store.attempts(learner_id)
+        history = store.answer_history(learner_id)
+    except StoreError as error:
+        st.warning(f"Your progress cannot be shown on the cards right now. {error}", icon="🛑")
+        return {}
     committed: dict[int, set[int]] = {}
     for row in history:
         committed.setdefault(row["attempt_id"], set()).add(row["stage_index"])

@@ -33,8 +33,7 @@ def render(case: Case, store: Store, learner: str) -> None:
         st.warning("This case was edited since you started it, so your saved answers no longer fit. "
                    "Start it again to play the current version.", icon="✏️")
         if st.button("Start again", key="restart-changed"):
-            store.new_attempt(learner_id, case.id)
-            st.rerun()
+            _new_attempt(store, learner_id, case.id)
         return
 
     ack_key = _ack_key(record.id)
@@ -42,7 +41,10 @@ def render(case: Case, store: Store, learner: str) -> None:
     acknowledged = st.session_state.get(ack_key, max(attempt.stage_index - 1, 0))
 
     def on_commit(stage_index: int, chosen: dict[str, str]) -> str | None:
-        current = engine.replay(case, store.committed_choices(record.id))
+        try:
+            current = engine.replay(case, store.committed_choices(record.id))
+        except (StoreError, engine.EngineError) as error:
+            return f"Your answers were not saved. {error}"
         try:
             after = engine.commit(case, current, stage_index, chosen)
         except engine.AlreadyCommitted:
@@ -55,7 +57,7 @@ def render(case: Case, store: Store, learner: str) -> None:
                                engine.results(case, after, stage_index),
                                finished=(done.earned, done.possible) if done else None)
         except StoreError as error:
-            return str(error)
+            return f"Your answers were not saved. {error}"
         st.session_state[ack_key] = stage_index
         return None
 
@@ -68,8 +70,16 @@ def render(case: Case, store: Store, learner: str) -> None:
         st.divider()
         left, right = st.columns(2)
         if left.button("Play this case again", key="play-again"):
-            store.new_attempt(learner_id, case.id)
-            st.rerun()
+            _new_attempt(store, learner_id, case.id)
         if right.button("Back to all cases", key="done-back"):
             st.query_params.pop(CASE_PARAM, None)
             st.rerun()
+
+
+def _new_attempt(store: Store, learner_id: int, case_id: str) -> None:
+    try:
+        store.new_attempt(learner_id, case_id)
+    except StoreError as error:
+        st.error(f"A new attempt could not be started. {error}", icon="🛑")
+        return
+    st.rerun()
