@@ -9,6 +9,7 @@ from ..store import Store, StoreError
 from . import components
 
 CASE_PARAM = "case"
+NOTICE_KEY = "player-not-saved"  # (attempt id, stage index, message) of a commit the store refused
 
 
 def _ack_key(attempt_id: int) -> str:
@@ -36,15 +37,25 @@ def render(case: Case, store: Store, learner: str) -> None:
             _new_attempt(store, learner_id, case.id)
         return
 
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice is not None and notice[:2] != (record.id, attempt.stage_index):
+        # the database changed under the commit (a new file): the refused answers' form is gone, say it here
+        st.error(notice[2], icon="🛑")
+
     ack_key = _ack_key(record.id)
     # After a refresh or restart the newest feedback is shown again once; earlier stages stay folded.
     acknowledged = st.session_state.get(ack_key, max(attempt.stage_index - 1, 0))
+
+    def not_saved(stage_index: int, error: Exception) -> str:
+        message = f"Your answers were not saved. {error}"
+        st.session_state[NOTICE_KEY] = (record.id, stage_index, message)
+        return message
 
     def on_commit(stage_index: int, chosen: dict[str, str]) -> str | None:
         try:
             current = engine.replay(case, store.committed_choices(record.id))
         except (StoreError, engine.EngineError) as error:
-            return f"Your answers were not saved. {error}"
+            return not_saved(stage_index, error)
         try:
             after = engine.commit(case, current, stage_index, chosen)
         except engine.AlreadyCommitted:
@@ -57,7 +68,7 @@ def render(case: Case, store: Store, learner: str) -> None:
                                engine.results(case, after, stage_index),
                                finished=(done.earned, done.possible) if done else None)
         except StoreError as error:
-            return f"Your answers were not saved. {error}"
+            return not_saved(stage_index, error)
         st.session_state[ack_key] = stage_index
         return None
 
