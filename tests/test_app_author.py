@@ -23,7 +23,7 @@ from quiz import store as store_module
 from quiz.ui import author
 
 from apptest_support import (answer_stage, assert_no_exception, click, fresh_app, key_texts, page_app, page_text,
-                             reveal_texts, texts_of_stage)
+                             flat, reveal_texts, texts_of_stage)
 from conftest import REPO
 
 CONTENT = REPO / "content"
@@ -171,7 +171,7 @@ def test_real_vignette_previews_to_the_reveal_without_spoilers(case_id):
         text = page_text(at)
         assert f"Stage {index + 1} of {total}" in text
         for finding in case.stages[index].findings:
-            assert finding.text in text, f"stage {index + 1} finding missing"
+            assert flat(finding.text) in text, f"stage {index + 1} finding missing"
         seen = {t for k in range(index + 1) for t in texts_of_stage(case, k)}
         hidden = [t for j in range(index + 1, total) for t in texts_of_stage(case, j) if t not in seen]
         hidden += list(key_texts(case, index)) + list(reveal_texts(case))

@@ -203,8 +203,33 @@ def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_tex
                     yield loc + ("options", o), f"option {option.id!r} has no explanation", "warning"
     if not case.reveal.diagnosis_id:
         yield ("reveal",), "no diagnosis_id: answers cannot be compared across cases", "warning"
+    yield from _lint_folded_blocks(case)
     if source_text is not None:
         yield from _lint_quotes(case, source_text)
+
+
+_TABLE_RULE = re.compile(r"\|\s*:?-{3,}:?\s*\|")
+_FOLDED_LIST = re.compile(r"^\s*[-*+] .*[;,.:] [-*+] \S", re.MULTILINE)
+
+
+def _lint_folded_blocks(case: Case) -> Iterator[Finding]:
+    """Tables and lists that a folded scalar (``text: >-``) joined onto one line: they show as raw pipes."""
+    def check(text: str, loc: tuple) -> Iterator[Finding]:
+        for line in text.splitlines():
+            if _TABLE_RULE.search(line) and line.count("|") > 4:
+                yield loc, ("a markdown table on one line, so it shows as raw '|' characters: write the text as "
+                            "a literal block (text: |-) to keep one row per line"), "warning"
+                return
+        if _FOLDED_LIST.search(text):
+            yield loc, ("a markdown list run together on one line: write the text as a literal block "
+                        "(text: |-) to keep one item per line"), "warning"
+
+    for s, stage in enumerate(case.stages):
+        for f, finding in enumerate(stage.findings):
+            yield from check(finding.text, ("stages", s, "findings", f, "text"))
+    for part in ("management", "outcome"):
+        for i, finding in enumerate(getattr(case.reveal, part)):
+            yield from check(finding.text, ("reveal", part, i, "text"))
 
 
 def spoiler_terms(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> list[str]:

@@ -8,15 +8,18 @@ import streamlit as st
 from ..play import progress
 from ..content.model import Case
 from ..store import StoreError
-from . import common, player
+from . import common, components, player
 
 DIFFICULTIES = ["introductory", "intermediate", "advanced"]
 
 
 def matches(case: Case, text: str) -> bool:
-    """Search over what a card shows before play, so a search can never find a case by its diagnosis."""
+    """Search over what a card shows before play, so a search can never find a case by its diagnosis.
+
+    Not the objectives, which no card shows: "desmin" found the one case whose objectives name it.
+    """
     haystack = " ".join([case.title, case.summary, *case.tags.region, *case.tags.specialty,
-                         case.difficulty, *case.objectives]).lower()
+                         case.difficulty]).lower()
     return all(word in haystack for word in text.lower().split())
 
 
@@ -60,7 +63,8 @@ def render() -> None:
             player.render(case, store, learner)
         return
 
-    st.title("Case library")
+    with st.container(key="library-top"):
+        st.title("Case library")
     st.caption("Reason through published case reports stage by stage: commit a leading diagnosis and a next step, "
                "then see the explanations and the next stage.")
     common.content_notice(current)
@@ -78,8 +82,7 @@ def render() -> None:
     top = st.columns([3, 1])
     top[0].caption(f"{len(shown)} of {len(cases)} cases")
     if top[1].button("🎲 Random case", disabled=not shown, key="random-case"):
-        st.query_params[player.CASE_PARAM] = random.choice(shown).id
-        st.rerun()
+        player.open_case(random.choice(shown).id)
 
     statuses = _statuses(cases, learner)
     columns = st.columns(2)
@@ -99,8 +102,9 @@ def render() -> None:
                     line += f" · best {status.best_percent:g}%"
             st.caption(line)
             if st.button("Open case", key=f"open-{case.id}"):
-                st.query_params[player.CASE_PARAM] = case.id
-                st.rerun()
+                player.open_case(case.id)
+    if st.session_state.pop(player.TOP_KEY, False):
+        components.scroll_to("library-top")
 
 
 def _statuses(cases: list[Case], learner: str | None) -> dict[str, progress.CaseStatus]:

@@ -9,6 +9,7 @@ from ..store import Store, StoreError
 from . import components
 
 CASE_PARAM = "case"
+TOP_KEY = "scroll-to-top"  # set on leaving a page long scrolled: the next page opens at its top
 NOTICE_KEY = "player-not-saved"  # (attempt id, stage index, message) of a commit the store refused
 
 
@@ -18,9 +19,10 @@ def _ack_key(attempt_id: int) -> str:
 
 def render(case: Case, store: Store, learner: str) -> None:
     """Open ``case`` at its first unanswered stage for this learner, never further."""
-    if st.button("← All cases", key="back-to-library"):
-        st.query_params.pop(CASE_PARAM, None)
-        st.rerun()
+    with st.container(key="player-top"):
+        if st.button("← All cases", key="back-to-library"):
+            back_to_library()
+    to_top = st.session_state.pop(TOP_KEY, False)
     st.title(case.title)
     st.caption(case.summary)
     try:
@@ -83,8 +85,21 @@ def render(case: Case, store: Store, learner: str) -> None:
         if left.button("Play this case again", key="play-again"):
             _new_attempt(store, learner_id, case.id)
         if right.button("Back to all cases", key="done-back"):
-            st.query_params.pop(CASE_PARAM, None)
-            st.rerun()
+            back_to_library()
+    if to_top:
+        components.scroll_to("player-top")  # last, so that its element shifts nothing above
+
+
+def back_to_library() -> None:
+    st.query_params.pop(CASE_PARAM, None)
+    st.session_state[TOP_KEY] = True
+    st.rerun()
+
+
+def open_case(case_id: str) -> None:
+    st.query_params[CASE_PARAM] = case_id
+    st.session_state[TOP_KEY] = True
+    st.rerun()
 
 
 def _new_attempt(store: Store, learner_id: int, case_id: str) -> None:
@@ -93,4 +108,5 @@ def _new_attempt(store: Store, learner_id: int, case_id: str) -> None:
     except StoreError as error:
         st.error(f"A new attempt could not be started. {error}", icon="🛑")
         return
+    st.session_state[TOP_KEY] = True
     st.rerun()
