@@ -12,8 +12,9 @@ Inputs (sizes printed): ``normal`` is the largest real vignette of ``content/``,
 option ids are one letter off catalogue ids (F2); ``near-miss-in-caps`` the same within the
 model's list caps (30 stages of 10 questions of 12 options); ``preview3000`` a valid draft of
 3,000 questions (F2's preview); ``unknown-keys`` one mapping of 50,000 unknown fields;
-``todo`` 60,000 placeholder strings; ``short-quotes`` the caps filled with too-short quotes.
-Each is cut to the size limit of a case file.
+``todo`` 60,000 placeholder strings; ``short-quotes`` the caps filled with too-short quotes (by YAML
+aliases, so 33 KB expand to 30,000 values). Each is cut to 300 KB or the size limit of a case file;
+``stages-1mb`` and ``unknown-keys-1mb`` fill the whole limit (1 MiB).
 
 For each: wall-clock and CPU seconds, peak RSS of the child (and above its RSS after imports),
 problems reported (app: rows of the problems table, and the size of what the session keeps of the
@@ -143,7 +144,17 @@ def inputs() -> dict[str, callable]:
         make.start = 20
         return _fit(make, limit)
 
-    return {"normal": normal, "stages99k": stages99k, "near-miss": near_miss, "near-miss-in-caps": near_miss_in_caps,
+    def full_size(name_of, make_fn):
+        def make():
+            def build(n):
+                return make_fn(n)
+            build.start = 300_000
+            return _fit(build, limit)
+        return make
+
+    return {"stages-1mb": full_size("stages", lambda n: b"stages:\n" + b"- {}\n" * n),
+            "unknown-keys-1mb": full_size("keys", lambda n: b"id: x\n" + b"".join(b"k%d: 1\n" % i for i in range(n))),
+            "normal": normal, "stages99k": stages99k, "near-miss": near_miss, "near-miss-in-caps": near_miss_in_caps,
             "preview3000": preview3000, "unknown-keys": unknown_keys, "todo": todo, "short-quotes": short_quotes}
 
 
