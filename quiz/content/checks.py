@@ -155,8 +155,8 @@ def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str
                     yield loc + ("acceptable", option_id), f"{option_id!r} is not one of the options{hint(option_id, option_ids)}", "error"
                 elif option_id == question.answer:
                     yield loc + ("acceptable", option_id), "the best answer cannot also be a partial-credit answer", "error"
-    if case.source.url and not re.match(r"https?://", case.source.url, flags=re.IGNORECASE):
-        yield ("source", "url"), "must be a web address starting with https:// or http://", "error"
+    if case.source.url and _scheme(case.source.url) in UNSAFE_SCHEMES:  # the reveal links to it
+        yield ("source", "url"), f"a {_scheme(case.source.url)}: address; give the report's web address (https://...)", "error"
     if case.reveal.diagnosis_id and case.reveal.diagnosis_id not in catalogue:
         yield ("reveal", "diagnosis_id"), f"{case.reveal.diagnosis_id!r} is not in the catalogue{hint(case.reveal.diagnosis_id, catalogue)}", "error"
 
