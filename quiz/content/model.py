@@ -159,10 +159,10 @@ class DifferentialEntry(Strict):
         "(general knowledge written as such; nothing of a later stage)."
     )
     supports: list[Slug] = Field(
-        default_factory=list, description="Ids of findings shown by this stage that argue for it."
+        default_factory=list, max_length=MAX_FINDINGS, description="Ids of findings shown by this stage that argue for it."
     )
     against: list[Slug] = Field(
-        default_factory=list, description="Ids of findings shown by this stage that argue against it."
+        default_factory=list, max_length=MAX_FINDINGS, description="Ids of findings shown by this stage that argue against it."
     )
 
 
@@ -175,6 +175,7 @@ class ProblemRepresentation(Strict):
     )
     qualifiers: list[Term] = Field(
         min_length=1,
+        max_length=MAX_ITEMS,
         description="The semantic qualifiers a learner's one-liner should use: duration, site, key "
         "negatives (e.g. subacute, cervical, no fever); ticked where the learner's words match.",
     )

@@ -54,7 +54,11 @@ def _finished_cases(learner: str | None) -> set[str]:
     store = common.store()
     if store is None:
         return set()
-    return {r.case_id for r in store.attempts(store.learner_id(learner)) if r.finished_at is not None}
+    try:
+        return {r.case_id for r in store.attempts(store.learner_id(learner)) if r.finished_at is not None}
+    except StoreError as error:  # every question stays locked: nothing can show that it was finished
+        st.error(str(error), icon="🛑")
+        return set()
 
 
 def _locked_notice(locked: int, total: int, learner: str | None) -> None:
