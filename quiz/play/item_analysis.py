@@ -249,7 +249,8 @@ def _item(item: ItemKey, rows: list[Response], totals: Mapping[str, float], min_
     def rate_in(group: Mapping[str, float] | None, option: str | None) -> float | None:
         if group is None or option is None:
             return None
-        return sum(w for who, w in group.items() if choice[who] == option) / size
+        # Rounded: fractional weights (3 x 0.25) must sum to exactly 0.75, or D = -0.00 would be "negative".
+        return round(sum(w for who, w in group.items() if choice[who] == option) / size, 10)
 
     option_stats = tuple(OptionStats(
         o, item.label(o), o == item.key, sum(1 for r in rows if r.option == o),
@@ -259,7 +260,7 @@ def _item(item: ItemKey, rows: list[Response], totals: Mapping[str, float], min_
     upper_correct, lower_correct = rate_in(upper, item.key), rate_in(lower, item.key)
     if item.key is None and upper is not None:
         upper_correct = lower_correct = 0.0
-    discrimination = None if upper_correct is None else upper_correct - lower_correct
+    discrimination = None if upper_correct is None else round(upper_correct - lower_correct, 10)
     rest = [totals[r.respondent] - r.credit for r in rows]
     pbis = point_biserial([r.correct for r in rows], rest)
     sure = [r for r in rows if r.certainty is not None]
