@@ -165,3 +165,15 @@ def test_an_instructor_names_a_cohort_and_analyses_it(filled):
     at.text_input(key="items-cohort-name").input("pgy-2 2025")
     at = ok(next(b for b in at.button if b.label == "Create cohort").click().run())
     assert "There is already a cohort called 'PGY-2 2025'." in page_text(at)
+
+
+def test_another_case_after_choosing_a_session(filled, tmp_path, monkeypatch):
+    other = factories.case_dict("other-lump", stages=1)
+    other["title"] = "Another lump"
+    monkeypatch.setenv("QUIZ_CONTENT_DIR", str(factories.write_content(
+        tmp_path / "two", {factories.CASE_ID: factories.case_dict(), "other-lump": other})))
+    at = unlocked()
+    at = ok(at.selectbox(key="items-scope").set_value(_session(at)).run())
+    at = ok(at.selectbox(key="items-case").set_value("other-lump").run())
+    assert at.selectbox(key="items-scope").value == items.EVERYONE
+    assert "No answers to this case yet" in page_text(at)

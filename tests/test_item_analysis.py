@@ -257,3 +257,11 @@ def test_grade_uses_the_real_case_and_drops_answers_it_cannot_score():
                              ("a", "gone-question", "mri", None), ("a", "s2-diagnosis", "no-such-option", None)])
     assert graded == [Response("a", "s1-diagnosis", "schwannoma", 0.5, False),
                       Response("a", "s1-next-step", "mri", 1.0, True, 2.0)]
+
+
+def test_the_documented_thresholds_are_the_codes():
+    from conftest import REPO
+
+    doc = (REPO / "docs" / "item-analysis.md").read_text(encoding="utf-8")
+    assert f"**n ≥ {ia.MIN_N}**" in doc and f"⌊{ia.GROUP_SHARE} · *n* + ½⌋" in doc
+    assert "(docs/item-analysis.md)" in (REPO / "README.md").read_text(encoding="utf-8")

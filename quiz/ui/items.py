@@ -30,7 +30,8 @@ FORMULAS = f"""
 - **Flags**, from {ia.MIN_N} respondents on: D below 0; a distractor the upper group chose more often than the key.
   Below {ia.MIN_N}, the only flag is "too few".
 
-Rough guide: D or r of 0.30 and above discriminates well, 0.20–0.29 fairly, below 0.20 poorly.
+Rough guide for D (Ebel's, often applied to r too): 0.40 and above very good, 0.30–0.39 reasonably good,
+0.20–0.29 marginal, below 0.20 poor. The full formulas are in `docs/item-analysis.md`.
 """
 
 
@@ -120,19 +121,18 @@ def _table(case: Case, report: ia.Report) -> None:
     rows = []
     show_certainty = any(s.certainty_n for s in report.items)
     for s in report.items:
-        row = {"Stage": s.stage, "Question": s.prompt, "Id": s.question,
-               "Key": keys[s.question].label(s.key) if s.key else "", "n": s.n,
-               "Difficulty p": s.difficulty, "D (upper − lower)": s.discrimination, "r (point-biserial)": s.point_biserial,
+        row = {"Stage": s.stage, "Id": s.question, "n": s.n, "Difficulty p": s.difficulty,
+               "D (upper − lower)": s.discrimination, "r (point-biserial)": s.point_biserial,
                "Mean credit": s.mean_credit}
         if show_certainty:
             row |= {"Certainty (mean)": s.certainty_mean, "… when right": s.certainty_correct,
                     "… when wrong": s.certainty_wrong, "Certainty n": s.certainty_n}
         row["Flags"] = " ".join(("🚩 " if f.code != ia.TOO_FEW else "· ") + f.message for f in s.flags)
+        row |= {"Key": keys[s.question].label(s.key) if s.key else "", "Question": s.prompt}
         rows.append(row)
-    number = st.column_config.NumberColumn
-    st.subheader("Questions")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="items-table", column_config={
-        "Question": st.column_config.TextColumn(width="large"),
+    number, text = st.column_config.NumberColumn, st.column_config.TextColumn
+    config = {
+        "Id": text(pinned=True),
         "Difficulty p": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent",
                                                          help="Share who chose the key"),
         "D (upper − lower)": number(format="%+.2f", help="Share correct in the upper group minus the lower group"),
@@ -140,8 +140,16 @@ def _table(case: Case, report: ia.Report) -> None:
         "Mean credit": number(format="%.2f"),
         "Certainty (mean)": number(format="%.2f"), "… when right": number(format="%.2f"),
         "… when wrong": number(format="%.2f"),
-        "Flags": st.column_config.TextColumn(width="large"),
-    })
+        "Flags": text(width="large"), "Question": text(width="large"),
+    }
+    st.subheader("Questions")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="items-table", height=_fit(len(rows)),
+                 column_config=config)
+
+
+def _fit(rows: int) -> int:
+    """A table height that shows every row without an inner scroll bar."""
+    return 38 + 35 * rows
 
 
 def _chart(case: Case, report: ia.Report) -> None:
@@ -155,14 +163,14 @@ def _chart(case: Case, report: ia.Report) -> None:
         return
     frame = pd.DataFrame(rows)
     order = [_short(s) for s in report.items]
+    measures = ["Difficulty p", "D (upper − lower)", "r (point-biserial)"]
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("Question:N", sort=order, title=None, axis=alt.Axis(labelAngle=-35, labelLimit=220)),
-        xOffset=alt.XOffset("Measure:N", sort=["Difficulty p", "D (upper − lower)", "r (point-biserial)"]),
-        y=alt.Y("Value:Q", scale=alt.Scale(domain=[-1, 1]), title=None),
-        color=alt.Color("Measure:N", sort=["Difficulty p", "D (upper − lower)", "r (point-biserial)"],
-                        legend=alt.Legend(orient="top", title=None)),
+        y=alt.Y("Question:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        yOffset=alt.YOffset("Measure:N", sort=measures),
+        x=alt.X("Value:Q", scale=alt.Scale(domain=[-1, 1]), title=None),
+        color=alt.Color("Measure:N", sort=measures, legend=alt.Legend(orient="top", direction="vertical", title=None)),
         tooltip=["Question", "Measure", alt.Tooltip("Value:Q", format=".2f")],
-    ).properties(height=320)
+    ).properties(height=alt.Step(9))
     st.altair_chart(chart, width="stretch")
 
 
@@ -179,7 +187,7 @@ def _distractors(case: Case, report: ia.Report) -> None:
             if value is not None:
                 chart_rows.append({"Option": label, "Group": group, "Share": value, "Key": "Key" if o.is_key else "Distractor"})
     share = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="items-options",
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="items-options", height=_fit(len(rows)),
                  column_config={"Share": share, "Upper group": share, "Lower group": share})
     if item.group_size:
         st.caption(f"{item.n} respondents; the upper and lower groups have {item.group_size} each.")
@@ -189,7 +197,7 @@ def _distractors(case: Case, report: ia.Report) -> None:
             y=alt.Y("Option:N", sort=[r["Option"] for r in rows], title=None, axis=alt.Axis(labelLimit=360)),
             yOffset=alt.YOffset("Group:N", sort=groups),
             x=alt.X("Share:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title=None),
-            color=alt.Color("Group:N", sort=groups, legend=alt.Legend(orient="top", title=None)),
+            color=alt.Color("Group:N", sort=groups, legend=alt.Legend(orient="top", direction="vertical", title=None)),
             tooltip=["Option", "Group", alt.Tooltip("Share:Q", format=".0%")],
         ).properties(height=alt.Step(14))
         st.altair_chart(chart, width="stretch")
@@ -210,7 +218,7 @@ def _comparison(case: Case, scopes: dict[str, list[Choice]], items: list[ia.Item
     st.subheader("Difficulty by session and cohort")
     st.caption("Share who chose the key, each group on its own.")
     share = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")
-    st.dataframe(wide.reset_index(), hide_index=True, width="stretch", key="items-compare",
+    st.dataframe(wide.reset_index(), hide_index=True, width="stretch", key="items-compare", height=_fit(len(wide)),
                  column_config={c: share for c in wide.columns})
 
 
