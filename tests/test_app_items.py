@@ -115,7 +115,7 @@ def test_with_the_passcode_the_table_shows_the_figures(filled):
     assert len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) == 2, "a chart of the questions and one of the options"
     # Difficulty side by side: self-study and the session.
     compare = next(d for d in at.dataframe if d.value.columns[0] == "Question").value.set_index("Question")
-    assert list(compare.columns) == ["Self-study first attempts (n=10)", f"{_session(at)} (n=4)"]
+    assert list(compare.columns) == ["Self-study first attempts (n=10)", f"Session {filled.code} · {_session(at).split(' · ')[1]} (n=4)"]
     assert compare.loc["S1 s1-diagnosis"].tolist() == pytest.approx([0.6, 0.5])
 
 
@@ -177,3 +177,25 @@ def test_another_case_after_choosing_a_session(filled, tmp_path, monkeypatch):
     at = ok(at.selectbox(key="items-case").set_value("other-lump").run())
     assert at.selectbox(key="items-scope").value == items.EVERYONE
     assert "No answers to this case yet" in page_text(at)
+
+
+def test_certainty_columns_appear_when_answers_carry_one():
+    def script():
+        import factories
+        from quiz.play import item_analysis as ia
+        from quiz.ui import items
+
+        case = factories.load_case()
+        rows = [ia.Response("a", "s1-diagnosis", "soft-tissue-sarcoma", 1.0, True, 3.0),
+                ia.Response("b", "s1-diagnosis", "lipoma", 0.0, False, 1.0)]
+        items._table(case, ia.analyse(rows, ia.items_of(case)))
+
+    at = ok(AppTest.from_function(script, default_timeout=30).run())
+    frame = at.dataframe[0].value.set_index("Id")
+    assert frame.loc["s1-diagnosis", "Certainty (mean)"] == 2.0
+    assert (frame.loc["s1-diagnosis", "… when right"], frame.loc["s1-diagnosis", "… when wrong"]) == (3.0, 1.0)
+    assert frame.loc["s1-diagnosis", "Certainty n"] == 2
+
+
+def test_no_certainty_column_without_certainty(filled):
+    assert not any("Certainty (mean)" in d.value.columns for d in unlocked().dataframe)

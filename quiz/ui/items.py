@@ -214,7 +214,9 @@ def _comparison(case: Case, scopes: dict[str, list[Choice]], items: list[ia.Item
     wide = frame.pivot(index="Question", columns="group", values="difficulty").reindex(
         [f"S{i.stage} {i.question}" for i in items])[list(groups)]
     counts = frame.groupby("group")["n"].max()
-    wide.columns = [f"{label} (n={counts[label]})" for label in wide.columns]
+    # "Session K7M2QX · 2025-03-04 · 18 students" loses its head count: n says it.
+    wide.columns = [f"{label.rsplit(' · ', 1)[0] if label.startswith('Session ') else label} (n={counts[label]})"
+                    for label in wide.columns]
     st.subheader("Difficulty by session and cohort")
     st.caption("Share who chose the key, each group on its own.")
     share = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")
