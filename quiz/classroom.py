@@ -42,7 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .play import engine
 from .play.engine import AskedQuestion, QuestionResult, Score
 from .content.model import Case, Finding, Image, Question, Reveal, Source
-from .store import Store, StoreError, as_utc, class_answers, class_sessions, class_students, now
+from .store import Store, StoreError, as_utc, class_answers, class_sessions, class_students, new_seed, now, stored_seed
 
 # --- join codes ---------------------------------------------------------------
 
@@ -138,6 +138,7 @@ class SessionState:
     version: int
     created_at: datetime
     updated_at: datetime
+    seed: str = field(kw_only=True)  # one option order for the whole session (engine.display_order)
 
     @property
     def ended(self) -> bool:
@@ -248,13 +249,14 @@ def _require_passcode(given: str | None, configured: str | None) -> None:
 
 _STATE_COLUMNS = (class_sessions.c.id, class_sessions.c.code, class_sessions.c.case_id, class_sessions.c.stage_index,
                   class_sessions.c.phase, class_sessions.c.version, class_sessions.c.created_at,
-                  class_sessions.c.updated_at)
+                  class_sessions.c.updated_at, class_sessions.c.seed)
 
 
 def _state(row) -> SessionState:
     data = dict(row._mapping)
     data["created_at"] = as_utc(data["created_at"])
     data["updated_at"] = as_utc(data["updated_at"])
+    data["seed"] = stored_seed(data["seed"], "class-session", data["id"])
     return SessionState(**data)
 
 
@@ -333,7 +335,7 @@ def create_session(store: Store, case: Case, *, passcode: str | None, configured
         try:
             session_id = store.run(lambda conn: conn.execute(class_sessions.insert().values(
                 code=code, case_id=case.id, stage_index=0, phase=LOBBY, host_secret=_digest(token),
-                created_at=stamp, updated_at=stamp, version=1)).inserted_primary_key[0])
+                created_at=stamp, updated_at=stamp, version=1, seed=new_seed())).inserted_primary_key[0])
         except exc.IntegrityError:
             continue  # the code is taken: draw again
         return Host(int(session_id), code, token)
@@ -627,7 +629,7 @@ class StudentView:
 
 
 def _student_stage(case: Case, index: int, answers: Mapping[str, str], revealed: bool,
-                   shares: Mapping[str, Mapping[str, int]] | None) -> StudentStage:
+                   shares: Mapping[str, Mapping[str, int]] | None, seed: str) -> StudentStage:
     stage = case.stages[index]
     questions = []
     for question in stage.questions:
@@ -635,12 +637,12 @@ def _student_stage(case: Case, index: int, answers: Mapping[str, str], revealed:
         if chosen is not None and chosen not in {o.id for o in question.options}:
             chosen = None  # the case was edited since: the stored answer names no option now
         if revealed:
-            questions.append(StudentQuestion(engine.ask(question), chosen,
-                                             engine.grade(question, chosen) if chosen else None,
-                                             engine.grade(question, question.answer),
+            questions.append(StudentQuestion(engine.ask(question, seed), chosen,
+                                             engine.grade(question, chosen, seed) if chosen else None,
+                                             engine.grade(question, question.answer, seed),
                                              dict(shares.get(question.id, {})) if shares is not None else None))
         else:
-            questions.append(StudentQuestion(engine.ask(question), chosen, None, None))
+            questions.append(StudentQuestion(engine.ask(question, seed), chosen, None, None))
     return StudentStage(index, index + 1, stage.kind, stage.heading, tuple(stage.findings), tuple(stage.images),
                         tuple(questions), revealed)
 
@@ -655,10 +657,10 @@ def student_view(case: Case, state: SessionState, answers: Mapping[str, str],
     total = len(case.stages)
     done = revealed_stages(state, total)
     current_index = shown_stage(state, total)
-    past = tuple(_student_stage(case, i, answers, True, shares) for i in range(done) if i != current_index)
+    past = tuple(_student_stage(case, i, answers, True, shares, state.seed) for i in range(done) if i != current_index)
     current = None
     if current_index is not None:
-        current = _student_stage(case, current_index, answers, state.phase == REVEALED, shares)
+        current = _student_stage(case, current_index, answers, state.phase == REVEALED, shares, state.seed)
     credit = sum(q.result.credit for s in (*past, *([current] if current and current.revealed else []))
                  for q in s.questions if q.result is not None)
     possible = sum(len(case.stages[i].questions) for i in range(done))

@@ -5,7 +5,8 @@ Every query of the item-analysis page is here; the statistics themselves are in
 (``learner-12``, ``student-40``), never names: the analysis shows counts and rates only.
 
 * **Self-study**: each learner's *first* attempt at the case (the earliest that has an answer),
-  so a learner who replays a case after reading its explanations is counted once, unprimed.
+  so a learner who replays a case after reading its explanations is counted once, unprimed. A
+  first attempt made in an exam counts once the exam has ended.
 * **Class**: every answer a student gave in a session of the case. A class student exists in
   one session only, so their total score is their answers in that session.
 * **Cohorts**: a named group of class sessions (a year, a rotation), made and filled by an
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from .store import (Store, answers, as_utc, attempts, class_answers, class_sessions, class_students, cohort_sessions,
-                    cohorts, now)
+                    cohorts, now, visible_attempt)
 
 SELF_STUDY, CLASS = "self-study", "class"
 COHORT_NAME_MAX = 80
@@ -55,12 +56,18 @@ def _certainty(table: sa.Table):
 
 
 def self_study_choices(store: Store, case_id: str) -> list[Choice]:
-    """Every answer of each learner's first attempt at the case that has an answer."""
+    """Every answer of each learner's first attempt at the case that has an answer.
+
+    The first attempt may be an exam's: it counts once the exam has ended (an open exam keeps its
+    answers to itself), and the learner's later tutor-mode attempts never take its place.
+    """
     first = (sa.select(attempts.c.learner_id, sa.func.min(attempts.c.id).label("attempt_id"))
              .where(attempts.c.case_id == case_id, sa.exists().where(answers.c.attempt_id == attempts.c.id))
              .group_by(attempts.c.learner_id).subquery())
     query = (sa.select(first.c.learner_id, answers.c.question_id, answers.c.option_id, _certainty(answers))
              .join(first, answers.c.attempt_id == first.c.attempt_id)
+             .join(attempts, attempts.c.id == first.c.attempt_id)
+             .where(visible_attempt)
              .order_by(first.c.learner_id, answers.c.id))
     return [Choice(SELF_STUDY, None, f"learner-{learner}", question, option, certainty)
             for learner, question, option, certainty in store.run(lambda conn: conn.execute(query).all(), write=False)]

@@ -7,6 +7,7 @@ SQLite, WAL lets readers go on while one writer commits.
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ attempts = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("earned", sa.Float),
     sa.Column("possible", sa.Integer),
+    sa.Column("seed", sa.String(64)),  # draws the option order (engine.display_order); NULL in old databases
+    # exams.id of the exam this attempt belongs to (quiz.play.exam); NULL for tutor mode. A plain column, as
+    # add_missing_columns gives old databases (no foreign key there); reset_learner deletes both together.
+    sa.Column("exam_id", sa.Integer),
 )
 
 answers = sa.Table(
@@ -59,6 +64,7 @@ review_answers = sa.Table(
     sa.Column("option_id", sa.String(80), nullable=False),
     sa.Column("correct", sa.Boolean, nullable=False),
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("case_id", sa.String(80)),  # a case question retried in "Review my mistakes"; NULL for the review bank
 )
 
 class_sessions = sa.Table(
@@ -72,6 +78,7 @@ class_sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=0),
+    sa.Column("seed", sa.String(64)),  # one option order for the projector and every phone; NULL in old databases
 )
 
 class_students = sa.Table(
@@ -99,6 +106,65 @@ class_answers = sa.Table(
     sa.Index("class_answers_by_question", "session_id", "question_id"),
 )
 
+
+# --- study modes: exams, spaced review (quiz.play.exam, quiz.play.schedule) ----------
+
+exams = sa.Table(
+    "exams", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("seed", sa.String(64), nullable=False),  # drew the set and its order
+    sa.Column("case_ids", sa.Text, nullable=False),  # JSON list, in the order the exam shows them
+    sa.Column("time_limit_s", sa.Integer),  # NULL: untimed
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),  # server time: the clock runs from here
+    sa.Column("finished_at", sa.DateTime(timezone=True)),  # set once, by hand-in, the last commit or the deadline
+)
+
+exam_flags = sa.Table(
+    "exam_flags", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("exam_id", sa.Integer, sa.ForeignKey("exams.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("case_id", sa.String(80), nullable=False),
+    sa.Column("question_id", sa.String(80), nullable=False),
+    sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("exam_id", "case_id", "question_id", name="one_flag_per_question"),
+)
+
+review_cards = sa.Table(
+    "review_cards", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("item", sa.String(170), nullable=False),  # "case:<case id>:<question id>" or "bank:<question id>"
+    sa.Column("case_id", sa.String(80)),  # NULL for a review-bank question
+    sa.Column("question_id", sa.String(80), nullable=False),
+    sa.Column("card", sa.Text, nullable=False),  # fsrs.Card.to_json()
+    sa.Column("due", sa.DateTime(timezone=True), nullable=False),  # copy of the card's due date, to sort and filter
+    sa.Column("version", sa.Integer, nullable=False),  # bumped on each review: two tabs cannot lose one
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("learner_id", "item", name="one_card_per_item"),
+)
+
+card_reviews = sa.Table(
+    "card_reviews", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("item", sa.String(170), nullable=False),
+    sa.Column("rating", sa.Integer, nullable=False),  # fsrs.Rating
+    sa.Column("credit", sa.Float, nullable=False),
+    sa.Column("certainty", sa.String(20)),
+    sa.Column("source", sa.String(20), nullable=False),  # "case", "exam" or "review"
+    sa.Column("answer_id", sa.Integer, unique=True),  # the stored case answer this review came from; NULL for "review"
+    sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: Attempts a learner's history may show: tutor-mode ones, and those of finished exams (an open exam
+#: keeps its answers' results to itself until it ends).
+visible_attempt = sa.or_(attempts.c.exam_id.is_(None),
+                         sa.select(exams.c.id).where(exams.c.id == attempts.c.exam_id, exams.c.finished_at.is_not(None))
+                         .correlate_except(exams).exists())
+#: Attempts the tutor-mode player resumes: never an exam's.
+tutor_attempt = attempts.c.exam_id.is_(None)
 
 # --- cohorts: named groups of class sessions, for item analysis (quiz/item_store.py) ---------
 # Two new tables and nothing else changed, so the schema change is additive: :func:`add_cohort_tables`.
@@ -183,6 +249,41 @@ def dispose_all() -> None:
         _engines.clear()
 
 
+# --- option-order seeds ---------------------------------------------------------
+
+#: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
+_ADDED_COLUMNS = ((attempts, "seed"), (class_sessions, "seed"), (review_answers, "case_id"), (attempts, "exam_id"))
+
+
+def add_missing_columns(engine: sa.Engine) -> None:
+    """Bring a database made before these columns existed up to date: add the ones it lacks.
+
+    Idempotent and safe when several processes start at once (a column another process added
+    a moment ago is not an error).
+    """
+    for table, name in _ADDED_COLUMNS:
+        if name in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+            continue
+        column = table.c[name]
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} "
+                                     f"{column.type.compile(engine.dialect)}"))
+        except exc.SQLAlchemyError:
+            if name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+                raise
+
+
+def new_seed() -> str:
+    """The seed a new attempt or class session draws its option order from: random, unguessable."""
+    return secrets.token_hex(16)
+
+
+def stored_seed(seed: str | None, kind: str, row_id: int) -> str:
+    """A row's seed; a row made before seeds existed gets one derived from its id, so its order stays put."""
+    return seed or f"{kind}-{row_id}"
+
+
 @dataclass(frozen=True)
 class AttemptRecord:
     id: int
@@ -192,6 +293,13 @@ class AttemptRecord:
     finished_at: datetime | None
     earned: float | None
     possible: int | None
+    seed: str
+
+
+def attempt_record(row: Mapping) -> AttemptRecord:
+    fields = {k: row[k] for k in AttemptRecord.__dataclass_fields__}
+    fields["seed"] = stored_seed(fields["seed"], "attempt", fields["id"])
+    return AttemptRecord(**fields)
 
 
 class Store:
@@ -203,6 +311,7 @@ class Store:
             self.engine = engine_for(url)
             metadata.create_all(self.engine)
             add_cohort_tables(self.engine)
+            add_missing_columns(self.engine)
         except exc.SQLAlchemyError as error:
             raise explain(error, url) from None
 
@@ -240,13 +349,15 @@ class Store:
 
         def work(conn):
             row = conn.execute(
-                sa.select(attempts).where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id)
+                sa.select(attempts).where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
+                                          tutor_attempt)
                 .order_by(attempts.c.id.desc()).limit(1)
             ).first()
             if row is None:
-                new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
+                new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now(),
+                                                               seed=new_seed())).inserted_primary_key[0]
                 row = conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()
-            return AttemptRecord(**row._mapping)
+            return attempt_record(row._mapping)
 
         return self.run(work)
 
@@ -261,12 +372,12 @@ class Store:
             row = conn.execute(
                 sa.select(learners.c.id.label("learner"), attempts)
                 .select_from(learners.outerjoin(attempts, sa.and_(attempts.c.learner_id == learners.c.id,
-                                                                   attempts.c.case_id == case_id)))
+                                                                   attempts.c.case_id == case_id, tutor_attempt)))
                 .where(learners.c.name == name.strip()).order_by(attempts.c.id.desc()).limit(1)
             ).first()
             if row is None or row.id is None:
                 return None
-            record = AttemptRecord(**{k: row._mapping[k] for k in AttemptRecord.__dataclass_fields__})
+            record = attempt_record(row._mapping)
             choices = conn.execute(
                 sa.select(answers.c.stage_index, answers.c.question_id, answers.c.option_id)
                 .where(answers.c.attempt_id == record.id).order_by(answers.c.stage_index, answers.c.id)).all()
@@ -283,22 +394,31 @@ class Store:
 
         def work(conn):
             conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
-                                                 attempts.c.finished_at.is_(None),
+                                                 tutor_attempt, attempts.c.finished_at.is_(None),
                                                  ~sa.exists().where(answers.c.attempt_id == attempts.c.id)))
-            new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
-            return AttemptRecord(**conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()._mapping)
+            new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now(),
+                                                           seed=new_seed())).inserted_primary_key[0]
+            return attempt_record(conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()._mapping)
 
         return self.run(work)
 
     def record_stage(self, attempt_id: int, stage_index: int, stage_kind: str, results: Iterable,
-                     finished: tuple[float, int] | None = None) -> bool:
-        """Store a committed stage's answers in one transaction; False if it was stored before (double click)."""
-        stamp = now()
+                     finished: tuple[float, int] | None = None, at: datetime | None = None,
+                     guard=None) -> bool:
+        """Store a committed stage's answers in one transaction; False if it was stored before (double click).
+
+        ``at`` is the commit's server time when the caller already read the clock (an exam checks
+        its deadline against the very time it stores); ``guard(conn)``, run first in the same
+        transaction, may raise to refuse the commit (an exam that another tab has just ended).
+        """
+        stamp = at or now()
         rows = [dict(attempt_id=attempt_id, stage_index=stage_index, stage_kind=stage_kind, question_id=r.question_id,
                      question_kind=r.kind, option_id=r.chosen.id, best_id=r.best.id, credit=r.credit, answered_at=stamp)
                 for r in results]
 
         def work(conn):
+            if guard is not None:
+                guard(conn)
             conn.execute(answers.insert(), rows)
             if finished is not None:
                 conn.execute(attempts.update().where(attempts.c.id == attempt_id).values(
@@ -319,8 +439,9 @@ class Store:
 
     def attempts(self, learner_id: int) -> list[AttemptRecord]:
         rows = self.run(lambda conn: conn.execute(
-            sa.select(attempts).where(attempts.c.learner_id == learner_id).order_by(attempts.c.id)).all(), write=False)
-        return [AttemptRecord(**row._mapping) for row in rows]
+            sa.select(attempts).where(attempts.c.learner_id == learner_id, visible_attempt)
+            .order_by(attempts.c.id)).all(), write=False)
+        return [attempt_record(row._mapping) for row in rows]
 
     def answer_history(self, learner_id: int) -> list[dict]:
         """Every stored self-study answer of a learner, with its attempt's case and time."""
@@ -328,25 +449,34 @@ class Store:
                            answers.c.question_id, answers.c.question_kind, answers.c.option_id, answers.c.best_id,
                            answers.c.credit, answers.c.answered_at)
                  .join(attempts, answers.c.attempt_id == attempts.c.id)
-                 .where(attempts.c.learner_id == learner_id).order_by(answers.c.answered_at, answers.c.id))
+                 .where(attempts.c.learner_id == learner_id, visible_attempt)
+                 .order_by(answers.c.answered_at, answers.c.id))
         return [dict(row._mapping) for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
 
-    def record_review(self, learner_id: int, question_id: str, option_id: str, correct: bool) -> None:
+    def record_review(self, learner_id: int, question_id: str, option_id: str, correct: bool,
+                      case_id: str | None = None) -> None:
+        """A quick-fire answer, or (with ``case_id``) a retry of a case question in "Review my mistakes"."""
         self.run(lambda conn: conn.execute(review_answers.insert().values(
-            learner_id=learner_id, question_id=question_id, option_id=option_id, correct=correct, answered_at=now())))
+            learner_id=learner_id, question_id=question_id, option_id=option_id, correct=correct, answered_at=now(),
+            case_id=case_id)))
 
     def review_history(self, learner_id: int) -> list[dict]:
         query = sa.select(review_answers).where(review_answers.c.learner_id == learner_id).order_by(review_answers.c.id)
         return [dict(row._mapping) for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
 
     def reset_learner(self, learner_id: int) -> None:
-        """Forget a learner's attempts, answers and review history (the name stays)."""
+        """Forget a learner's attempts, answers, exams, review history and review cards (the name stays)."""
 
         def work(conn):
             ids = sa.select(attempts.c.id).where(attempts.c.learner_id == learner_id)
             conn.execute(answers.delete().where(answers.c.attempt_id.in_(ids)))
             conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id))
+            mine = sa.select(exams.c.id).where(exams.c.learner_id == learner_id)
+            conn.execute(exam_flags.delete().where(exam_flags.c.exam_id.in_(mine)))
+            conn.execute(exams.delete().where(exams.c.learner_id == learner_id))
             conn.execute(review_answers.delete().where(review_answers.c.learner_id == learner_id))
+            conn.execute(card_reviews.delete().where(card_reviews.c.learner_id == learner_id))
+            conn.execute(review_cards.delete().where(review_cards.c.learner_id == learner_id))
 
         self.run(work)
 

@@ -118,7 +118,7 @@ def test_reopening_and_revealing_straight_from_open():
     (0, C.LOBBY, 0, False), (1, C.OPEN, 1, False), (1, C.REVEALED, 2, False), (3, C.FINAL, 3, True)])
 def test_ending_keeps_how_far_the_class_got(stage, phase, revealed, final):
     end_stage, end_phase = C.transition(stage, phase, "end", TOTAL)
-    state = C.SessionState(1, "AAAAAA", "x", end_stage, end_phase, 1, None, None)
+    state = C.SessionState(1, "AAAAAA", "x", end_stage, end_phase, 1, None, None, seed="s")
     assert C.revealed_stages(state, TOTAL) == revealed
     assert C.final_shown(state, TOTAL) is final
     assert C.shown_stage(state, TOTAL) is None

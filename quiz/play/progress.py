@@ -5,6 +5,7 @@ from here, so what they show can be tested without a browser.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ import pandas as pd
 
 from ..content.model import Case
 from ..store import AttemptRecord, as_utc
+from .schedule import certainty_level
 
 HISTORY_COLUMNS = ["case_id", "attempt_id", "stage_index", "stage_kind", "question_id", "question_kind",
                    "option_id", "best_id", "credit", "answered_at"]
@@ -44,7 +46,8 @@ def case_status(case: Case, records: Iterable[AttemptRecord], committed_stages: 
 
 def history_frame(rows: list[dict], cases: Mapping[str, Case]) -> pd.DataFrame:
     """Answer rows as a table, with the case's tags and whether each answer was the best one."""
-    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    # ``certainty`` is optional: kept when the stored answers carry it.
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS + (["certainty"] if any("certainty" in r for r in rows) else []))
     frame["answered_at"] = pd.to_datetime([as_utc(v) for v in frame["answered_at"]], utc=True)
     frame["correct"] = frame["option_id"] == frame["best_id"]
     frame["case_title"] = [cases[c].title if c in cases else c for c in frame["case_id"]]
@@ -86,6 +89,123 @@ def mistakes(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     latest = frame.sort_values("answered_at").groupby(["case_id", "question_id"], as_index=False).tail(1)
     return latest[latest["credit"] < 1].sort_values("answered_at", ascending=False)
+
+
+# --- weak areas: accuracy and calibration by stage kind, region and question kind ----------
+
+#: The areas "weak areas" compares. Body region is the only tag: the origin tag (primary or
+#: metastatic) is what the cases ask, so an exam "of metastatic cases" would give them away.
+AREAS: tuple[tuple[str, str], ...] = (("stage kind", "stage_kind"), ("region", "region"),
+                                      ("question kind", "question_kind"))
+#: Fewest answers for an area to be called weak (fewer say more about luck than about the learner).
+MIN_AREA_ANSWERS = 4
+#: A certainty level stands for the middle of its third of the 0-100 scale.
+LEVEL_PERCENT = {"low": 100 / 6, "moderate": 50.0, "high": 500 / 6}
+AREA_COLUMNS = ["area", "value", "answers", "accuracy", "rated", "certainty", "gap"]
+
+
+def certainty_percent(value) -> float | None:
+    """A stored certainty on the 0-100 scale (a level counts as the middle of its third); None if none given."""
+    level = certainty_level(value)
+    if level is None:
+        return None
+    return float(value) if not isinstance(value, str) else LEVEL_PERCENT[level]
+
+
+def calibration_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per value of ``column``: answers, accuracy (mean credit, %), answers rated with a certainty,
+    their mean certainty (%), and the gap certainty - accuracy over those rated answers
+    (positive: over-confident; negative: under-confident). Certainty figures are NaN where none was given."""
+    columns = [column, "answers", "accuracy", "rated", "certainty", "gap"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    certainty = (frame["certainty"].map(certainty_percent) if "certainty" in frame
+                 else pd.Series(math.nan, index=frame.index))
+    work = frame.assign(_certainty=pd.to_numeric(certainty, errors="coerce"), _credit=frame["credit"] * 100)
+    work["_rated_credit"] = work["_credit"].where(work["_certainty"].notna())
+    grouped = work.groupby(column, sort=True).agg(
+        answers=("_credit", "size"), accuracy=("_credit", "mean"), rated=("_certainty", "count"),
+        certainty=("_certainty", "mean"), rated_accuracy=("_rated_credit", "mean")).reset_index()
+    grouped["gap"] = grouped["certainty"] - grouped["rated_accuracy"]
+    for name in ("accuracy", "certainty", "gap"):
+        grouped[name] = grouped[name].round(1)
+    return grouped[columns]
+
+
+def weak_areas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy and calibration of every area (stage kind, region, question kind), weakest first."""
+    if frame.empty:
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    parts = []
+    for area, column in AREAS:
+        source = frame.assign(region=frame["region"].str.split(", ")).explode("region") if column == "region" else frame
+        source = source[source[column].astype(str) != ""]
+        table = calibration_by(source, column).rename(columns={column: "value"})
+        parts.append(table.assign(area=area))
+    table = pd.concat(parts, ignore_index=True)[AREA_COLUMNS]
+    return table.sort_values(["accuracy", "answers", "area", "value"], ascending=[True, False, True, True],
+                             ignore_index=True)
+
+
+@dataclass(frozen=True)
+class WeakArea:
+    area: str  # one of AREAS' names: "stage kind", "region", "question kind"
+    value: str  # e.g. "imaging", "spine", "next_step"
+    accuracy: float
+    answers: int
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.value.replace('_', ' ')} ({self.accuracy:g}% over {self.answers} answers)"
+
+
+def weakest_area(frame: pd.DataFrame, min_answers: int = MIN_AREA_ANSWERS) -> WeakArea | None:
+    """The area with the lowest accuracy among those with at least ``min_answers`` answers; ties go to
+    the area with more answers. None when no area has enough answers, or all are at 100%."""
+    table = weak_areas(frame)
+    table = table[(table["answers"] >= min_answers) & (table["accuracy"] < 100)]
+    if table.empty:
+        return None
+    row = table.iloc[0]
+    return WeakArea(row["area"], str(row["value"]), float(row["accuracy"]), int(row["answers"]))
+
+
+def cases_in_area(cases: Mapping[str, Case], area: WeakArea) -> list[str]:
+    """Ids of the cases that exercise this area: a stage of that kind, that region, a question of that kind."""
+    def has(case: Case) -> bool:
+        if area.area == "stage kind":
+            return any(s.kind == area.value for s in case.stages)
+        if area.area == "region":
+            return area.value in case.tags.region
+        return any(q.kind == area.value for s in case.stages for q in s.questions)
+
+    return sorted(case_id for case_id, case in cases.items() if has(case))
+
+
+def without_corrected(missed: pd.DataFrame, retries: Iterable[Mapping]) -> pd.DataFrame:
+    """Drop the mistakes the learner has since answered correctly in "Review my mistakes".
+
+    ``retries`` are stored review answers (``Store.review_history``); only those naming a case
+    count, and only when given after the missed answer.
+    """
+    fixed: dict[tuple[str, str], pd.Timestamp] = {}
+    for row in retries:
+        if row.get("case_id") and row["correct"]:
+            key, stamp = (row["case_id"], row["question_id"]), pd.Timestamp(as_utc(row["answered_at"]))
+            fixed[key] = max(stamp, fixed.get(key, stamp))
+    if missed.empty or not fixed:
+        return missed
+    keep = [fixed.get((row.case_id, row.question_id)) is None or fixed[(row.case_id, row.question_id)] < row.answered_at
+            for row in missed.itertuples()]
+    return missed[keep]
+
+
+def unlocked_review(questions: Iterable, finished_case_ids: Iterable[str]) -> list:
+    """The review questions a learner may see: each only once every case it draws on is finished.
+
+    A review question discusses final diagnoses, so before that it would spoil the cases.
+    """
+    finished = set(finished_case_ids)
+    return [q for q in questions if set(q.cases) <= finished]
 
 
 def to_csv(frame: pd.DataFrame) -> str:

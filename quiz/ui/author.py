@@ -315,7 +315,7 @@ def _preview(case: Case) -> None:
     if state is None or state["case_id"] != case.id:
         state = _fresh(case, 0 if state is None else state["run"] + 1)
     try:
-        attempt = engine.replay(case, list(state["attempt"].committed))
+        attempt = engine.replay(case, list(state["attempt"].committed), state["attempt"].seed)
     except engine.EngineError:
         st.info("The draft changed, and the answers committed in the preview no longer fit it: the preview "
                 "starts again.", icon="✏️")

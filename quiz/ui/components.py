@@ -18,7 +18,26 @@ from ..content.model import Finding, Reveal, Source
 KIND_LABELS = {"presentation": "Presentation", "labs": "Labs", "imaging": "Imaging", "histology": "Histology",
                "ihc": "Immunohistochemistry", "staging": "Staging", "intraoperative": "Intraoperative findings",
                "frozen-section": "Frozen section", "molecular": "Molecular"}
-QUESTION_LABELS = {"diagnosis": "Leading diagnosis", "next_step": "Next step"}
+QUESTION_LABELS = {"diagnosis": "Diagnosis", "next_step": "Next step", "review": "Review question"}
+
+
+def question_label(kind: str) -> str:
+    """"Diagnosis", "Next step", or a readable form of another kind (never a raw id)."""
+    return QUESTION_LABELS.get(kind, kind.replace("-", " ").replace("_", " ").capitalize())
+
+
+def choice(question: engine.AskedQuestion, key: str, *, heading: bool = True, **radio_args) -> str | None:
+    """One question as a radio group, its options in the engine's display order.
+
+    The visible heading is markdown; the group's own label (what a screen reader announces)
+    is the same words as plain text, so no asterisks are read out.
+    """
+    labels = {o.id: o.label for o in question.options}
+    name = f"{question_label(question.kind)}: {question.prompt}" if heading else question.prompt
+    if heading:
+        st.markdown(f"**{question_label(question.kind)}:** {question.prompt}")
+    return st.radio(name, options=list(labels), format_func=labels.__getitem__, key=key,
+                    label_visibility="collapsed" if heading else "visible", **radio_args)
 
 
 def kind_label(kind: str) -> str:
@@ -71,11 +90,7 @@ def question_form(stage: StageView, key: str, on_commit: Callable[[int, dict[str
 
     with st.form(key=f"{key}-form-{stage.number}"):
         for question in stage.questions:
-            labels = {o.id: o.label for o in question.options}
-            st.radio(
-                f"**{QUESTION_LABELS.get(question.kind, question.kind.capitalize())}:** {question.prompt}",
-                options=list(labels), format_func=labels.__getitem__, index=None, key=radio_keys[question.id],
-            )
+            choice(question, radio_keys[question.id], index=None)
         st.form_submit_button("Commit answers", type="primary", on_click=commit)
     message = st.session_state.pop(message_key, None)
     if message:
@@ -90,13 +105,16 @@ def verdict(result: QuestionResult) -> tuple[str, str]:
     return "❌", f"Not the best answer. The best answer is **{result.best.label}**."
 
 
-def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = False) -> None:
-    """Right or wrong in icon and words, the chosen and best explanations, the rest one click away."""
+def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = False, prompt: bool = True) -> None:
+    """Right or wrong in icon and words, the chosen and best explanations, the rest one click away.
+
+    ``prompt=False`` leaves out the question's heading, for a question still on screen just above.
+    """
     for result in results:
         icon, words = verdict(result)
         with st.container(border=True):
-            lines = [f"**{QUESTION_LABELS.get(result.kind, result.kind)}:** {result.prompt}",
-                     f"{icon} You chose **{result.chosen.label}**. {words}"]
+            lines = [f"**{question_label(result.kind)}:** {result.prompt}"] if prompt else []
+            lines.append(f"{icon} You chose **{result.chosen.label}**. {words}")
             if result.chosen.explanation:
                 lines.append(f"*Your choice:* {result.chosen.explanation}")
             if not result.correct and result.best.explanation:
@@ -115,7 +133,7 @@ def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = Fal
 def summary(results: tuple[QuestionResult, ...]) -> None:
     """One line per question of a stage already moved past: what was chosen and the best answer."""
     st.markdown("\n".join(
-        f"- {verdict(r)[0]} {QUESTION_LABELS.get(r.kind, r.kind)}: **{r.chosen.label}**"
+        f"- {verdict(r)[0]} {question_label(r.kind)}: **{r.chosen.label}**"
         + ("" if r.correct else f" (best: {r.best.label})") for r in results))
 
 
@@ -189,11 +207,12 @@ def trace(rows: tuple[TraceRow, ...], score: engine.Score) -> None:
 
 
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
-         acknowledged: int, on_continue: Callable[[int], None]) -> None:
+         acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None) -> None:
     """Lay out a case as the engine's view allows: past stages, feedback, the open stage, the reveal.
 
     ``acknowledged`` is how many committed stages' feedback the learner has moved past; the newly
-    committed stage's feedback is shown before the next stage opens.
+    committed stage's feedback is shown before the next stage opens. ``notices`` maps a stage
+    number to a warning shown above its feedback.
     """
     committed = sum(1 for s in view.stages if s.results is not None)
     st.progress(committed / view.total_stages, text=f"{committed} of {view.total_stages} stages committed")
@@ -209,6 +228,8 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
             question_form(stage, key, on_commit)
             return
         st.markdown("##### Feedback")
+        if notices and stage.number in notices:
+            st.warning(notices[stage.number], icon="⚠️")
         feedback(stage.results)
         label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
         st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=on_continue, args=(stage.number,))

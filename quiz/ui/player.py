@@ -15,6 +15,18 @@ def _ack_key(attempt_id: int) -> str:
     return f"acknowledged-{attempt_id}"
 
 
+def _overruled_notice(case: Case, stage_index: int, mine: dict[str, str]) -> str:
+    """What the losing tab of a double commit is told: the other answers stand, and what it had picked."""
+    picked = []
+    for question in case.stages[stage_index].questions:
+        labels = {o.id: o.label or o.id for o in question.options}
+        if mine.get(question.id) in labels:
+            picked.append(f"*{labels[mine[question.id]]}*")
+    return ("**This stage was already committed in another tab or window, with other answers.** Committed answers "
+            "never change, so those stand, and the feedback below is for them, not for what you picked here"
+            + (f" ({'; '.join(picked)})." if picked else "."))
+
+
 def render(case: Case, store: Store, learner: str) -> None:
     """Open ``case`` at its first unanswered stage for this learner, never further."""
     if st.button("← All cases", key="back-to-library"):
@@ -28,7 +40,7 @@ def render(case: Case, store: Store, learner: str) -> None:
         st.error(str(error), icon="🛑")
         return
     try:
-        attempt = engine.replay(case, choices)
+        attempt = engine.replay(case, choices, record.seed)
     except engine.EngineError:
         st.warning("This case was edited since you started it, so your saved answers no longer fit. "
                    "Start it again to play the current version.", icon="✏️")
@@ -40,13 +52,18 @@ def render(case: Case, store: Store, learner: str) -> None:
     ack_key = _ack_key(record.id)
     # After a refresh or restart the newest feedback is shown again once; earlier stages stay folded.
     acknowledged = st.session_state.get(ack_key, max(attempt.stage_index - 1, 0))
+    notice_key = f"overruled-{record.id}"
 
     def on_commit(stage_index: int, chosen: dict[str, str]) -> str | None:
-        current = engine.replay(case, store.committed_choices(record.id))
+        current = engine.replay(case, store.committed_choices(record.id), record.seed)
         try:
             after = engine.commit(case, current, stage_index, chosen)
         except engine.AlreadyCommitted:
-            return None  # a double click or a second tab: the first commit stands
+            # The first commit stands. A double click sent the same answers; a second tab may not have.
+            if dict(current.committed[stage_index]) != chosen:
+                st.session_state[notice_key] = (stage_index + 1, _overruled_notice(case, stage_index, chosen))
+                st.session_state[ack_key] = stage_index
+            return None
         except engine.EngineError as error:
             return str(error)
         done = engine.score(case, after) if engine.is_finished(case, after) else None
@@ -61,9 +78,12 @@ def render(case: Case, store: Store, learner: str) -> None:
 
     def on_continue(stage_number: int) -> None:
         st.session_state[ack_key] = stage_number
+        st.session_state.pop(notice_key, None)
 
     view = engine.view(case, attempt)
-    components.play(view, f"play-{case.id}-{record.id}", on_commit, acknowledged, on_continue)
+    notice = st.session_state.get(notice_key)
+    components.play(view, f"play-{case.id}-{record.id}", on_commit, acknowledged, on_continue,
+                    notices=dict([notice]) if notice else None)
     if view.finished and acknowledged >= view.total_stages:
         st.divider()
         left, right = st.columns(2)
