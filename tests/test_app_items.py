@@ -186,14 +186,14 @@ def test_certainty_columns_appear_when_answers_carry_one():
         from quiz.ui import items
 
         case = factories.load_case()
-        rows = [ia.Response("a", "s1-diagnosis", "soft-tissue-sarcoma", 1.0, True, 3.0),
-                ia.Response("b", "s1-diagnosis", "lipoma", 0.0, False, 1.0)]
+        rows = ia.grade(case, [("a", "s1-diagnosis", "soft-tissue-sarcoma", "high"),
+                               ("b", "s1-diagnosis", "lipoma", "low")])
         items._table(case, ia.analyse(rows, ia.items_of(case)))
 
     at = ok(AppTest.from_function(script, default_timeout=30).run())
     frame = at.dataframe[0].value.set_index("Id")
-    assert frame.loc["s1-diagnosis", "Certainty (mean)"] == 2.0
-    assert (frame.loc["s1-diagnosis", "… when right"], frame.loc["s1-diagnosis", "… when wrong"]) == (3.0, 1.0)
+    assert frame.loc["s1-diagnosis", "Certainty (mean)"] == pytest.approx((1.0 + 0.33) / 2)
+    assert (frame.loc["s1-diagnosis", "… when right"], frame.loc["s1-diagnosis", "… when wrong"]) == (1.0, 0.33)
     assert frame.loc["s1-diagnosis", "Certainty n"] == 2
 
 

@@ -185,13 +185,14 @@ def test_partial_credit_counts_in_totals_not_in_difficulty():
 
 
 def test_certainty_when_given():
-    rows = [Response("a", "Q", "A", 1, True, 3), Response("b", "Q", "A", 1, True, 2),
-            Response("c", "Q", "B", 0, False, 3), Response("d", "Q", "B", 0, False)]
+    # a and c are sure (1.0), b half sure, d gave none: mean (1 + 0.5 + 1) / 3; right (1 + 0.5) / 2; wrong 1.
+    rows = [Response("a", "Q", "A", 1, True, 1.0), Response("b", "Q", "A", 1, True, 0.5),
+            Response("c", "Q", "B", 0, False, 1.0), Response("d", "Q", "B", 0, False)]
     q = ia.analyse(rows, [ItemKey("Q", "A", ("A", "B"))], min_n=1).items[0]
     assert q.certainty_n == 3
-    assert q.certainty_mean == pytest.approx(8 / 3)
-    assert q.certainty_correct == pytest.approx(2.5)
-    assert q.certainty_wrong == 3
+    assert q.certainty_mean == pytest.approx(2.5 / 3)
+    assert q.certainty_correct == pytest.approx(0.75)
+    assert q.certainty_wrong == 1.0
     without = ia.analyse([Response("a", "Q", "A", 1, True)], [ItemKey("Q", "A", ("A", "B"))]).items[0]
     assert (without.certainty_n, without.certainty_mean) == (0, None)
 
@@ -253,10 +254,14 @@ def test_grade_uses_the_real_case_and_drops_answers_it_cannot_score():
     assert [i.question for i in items] == [q.id for stage in case.stages for q in stage.questions]
     assert items[0].key == "soft-tissue-sarcoma" and items[0].stage == 1 and items[-1].stage == len(case.stages)
     assert items[-1].label("amputation") == "Amputation"
-    graded = ia.grade(case, [("a", "s1-diagnosis", "schwannoma", None), ("a", "s1-next-step", "mri", 2.0),
-                             ("a", "gone-question", "mri", None), ("a", "s2-diagnosis", "no-such-option", None)])
+    graded = ia.grade(case, [("a", "s1-diagnosis", "schwannoma", None), ("a", "s1-next-step", "mri", "high"),
+                             ("a", "gone-question", "mri", None), ("a", "s2-diagnosis", "no-such-option", None),
+                             ("b", "s1-diagnosis", "lipoma", "80"), ("c", "s1-diagnosis", "lipoma", "unsure"), ("d", "s1-diagnosis", "lipoma", "62.5")])
     assert graded == [Response("a", "s1-diagnosis", "schwannoma", 0.5, False),
-                      Response("a", "s1-next-step", "mri", 1.0, True, 2.0)]
+                      Response("a", "s1-next-step", "mri", 1.0, True, 1.0),
+                      Response("b", "s1-diagnosis", "lipoma", 0.0, False, 0.8),
+                      Response("c", "s1-diagnosis", "lipoma", 0.0, False, None),
+                      Response("d", "s1-diagnosis", "lipoma", 0.0, False, 0.625)]
 
 
 def test_the_documented_thresholds_are_the_codes():

@@ -107,3 +107,18 @@ def test_a_database_made_before_cohorts_gets_their_tables(tmp_path):
     assert {"cohorts", "cohort_sessions"} <= set(sa.inspect(store.engine).get_table_names())
     assert item_store.create_cohort(store, "Late adopters").name == "Late adopters"
     store_module.forget_stores()
+
+
+def test_a_first_attempt_in_an_exam_counts_once_the_exam_has_ended(store):
+    from quiz.play import exam
+
+    cases = {CASE.id: CASE}
+    learner = store.learner_id("Eve")
+    state = exam.start(store, cases, learner, [CASE.id])
+    exam.commit(store, cases, state.exam.id, learner, CASE.id, 0,
+                {"s1-diagnosis": "lipoma", "s1-next-step": "mri"})
+    play_self_study(store, CASE, "Eve", {})  # tutor mode meanwhile: a later attempt, never counted
+    assert item_store.self_study_choices(store, CASE.id) == []  # the exam is open: nothing of it shows
+    exam.finish(store, cases, state.exam.id, learner)
+    rows = item_store.self_study_choices(store, CASE.id)
+    assert sorted((r.question, r.option) for r in rows) == [("s1-diagnosis", "lipoma"), ("s1-next-step", "mri")]

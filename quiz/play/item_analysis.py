@@ -12,7 +12,7 @@ written out in ``docs/item-analysis.md``; in short, per question:
 * **point-biserial** ``r``: the correlation of choosing the key (1/0) with the *rest* score
   (the total without this question), so the question does not correlate with itself;
 * each option's choice rate, overall and in the upper and lower groups;
-* certainty, when answers carry one.
+* certainty, when answers carry one (as a probability, :mod:`quiz.play.calibration`).
 
 Flags (only once ``n`` reaches :data:`MIN_N`; below it the one flag is "too few to say"):
 negative ``D``, and a distractor the upper group chose more often than the key.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..content.model import Case
-from . import engine
+from . import calibration, engine
 
 #: Share of respondents in each of the upper and lower groups (Kelley's 27%).
 GROUP_SHARE = 0.27
@@ -45,7 +45,7 @@ class Response:
     option: str
     credit: float  # 0-1, partial credit included: the total score sums these
     correct: bool  # the key was chosen
-    certainty: float | None = None  # as stored (e.g. 1-3 or 0-100), when the app asked
+    certainty: float | None = None  # 0-1 (see :func:`grade`), when the app asked
 
 
 @dataclass(frozen=True)
@@ -124,11 +124,27 @@ def items_of(case: Case) -> list[ItemKey]:
             for i, stage in enumerate(case.stages) for q in stage.questions]
 
 
-def grade(case: Case, choices: Iterable[tuple[str, str, str, float | None]]) -> list[Response]:
+def certainty_of(value: calibration.Certainty | None) -> float | None:
+    """A stored certainty (a level such as "high", or 0-100) as a probability, as calibration reads it; None if unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # a text column holds both "high" and "80"
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    try:
+        return calibration.probability(value)
+    except (calibration.CertaintyError, TypeError):
+        return None
+
+
+def grade(case: Case, choices: Iterable[tuple[str, str, str, calibration.Certainty | None]]) -> list[Response]:
     """Responses from stored ``(respondent, question id, option id, certainty)`` rows, graded by the case as it is now.
 
     A row naming a question or option the case no longer has (it was edited since) is left out:
-    it cannot be scored.
+    it cannot be scored. Certainty, a level or a number from 0 to 100, becomes a probability
+    (low 0.33, moderate 0.67, high 1; a number / 100), as :mod:`quiz.play.calibration` defines it.
     """
     questions = {q.id: q for stage in case.stages for q in stage.questions}
     out = []
@@ -137,7 +153,7 @@ def grade(case: Case, choices: Iterable[tuple[str, str, str, float | None]]) -> 
         if question is None or option_id not in {o.id for o in question.options}:
             continue
         out.append(Response(respondent, question_id, option_id, engine.credit(question, option_id),
-                            option_id == question.answer, certainty))
+                            option_id == question.answer, certainty_of(certainty)))
     return out
 
 

@@ -138,8 +138,9 @@ def _table(case: Case, report: ia.Report) -> None:
         "D (upper − lower)": number(format="%+.2f", help="Share correct in the upper group minus the lower group"),
         "r (point-biserial)": number(format="%+.2f", help="Correlation of choosing the key with the rest score"),
         "Mean credit": number(format="%.2f"),
-        "Certainty (mean)": number(format="%.2f"), "… when right": number(format="%.2f"),
-        "… when wrong": number(format="%.2f"),
+        "Certainty (mean)": number(format="percent", help="How sure, as a probability: low 33%, moderate 67%, "
+                                   "high 100%"),
+        "… when right": number(format="percent"), "… when wrong": number(format="percent"),
         "Flags": text(width="large"), "Question": text(width="large"),
     }
     st.subheader("Questions")
