@@ -4,7 +4,7 @@ import streamlit as st
 from quiz.classroom import JOIN_PARAM
 from quiz.store import StoreError
 from quiz.ui import class_host, class_student, dashboard, library, review
-from quiz.ui import author
+from quiz.ui import author, items
 
 st.set_page_config(page_title="Case-based differential diagnosis", page_icon="🩺", layout="wide")
 
@@ -17,6 +17,7 @@ pages = [
     st.Page(class_student.render, title="Join a class", icon="🙋", url_path="class", default=joining),
     st.Page(class_host.render, title="Teach a class", icon="🎓", url_path=class_host.URL_PATH),
     st.Page(author.render, title="Author", icon="✍️", url_path=author.URL_PATH),
+    st.Page(items.render, title="Item analysis", icon="📊", url_path=items.URL_PATH),
 ]
 page = st.navigation(pages)
 try:

@@ -168,6 +168,27 @@ visible_attempt = sa.or_(attempts.c.exam_id.is_(None),
 #: Attempts the tutor-mode player resumes: never an exam's.
 tutor_attempt = attempts.c.exam_id.is_(None)
 
+# --- cohorts: named groups of class sessions, for item analysis (quiz/item_store.py) ---------
+# Two new tables and nothing else changed, so the schema change is additive: :func:`add_cohort_tables`.
+cohorts = sa.Table(
+    "cohorts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+cohort_sessions = sa.Table(
+    "cohort_sessions", metadata,
+    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+
+def add_cohort_tables(engine: sa.Engine) -> None:
+    """The one schema step for cohorts: create their two tables where missing (a database made before them)."""
+    metadata.create_all(engine, tables=[cohorts, cohort_sessions], checkfirst=True)
+
 
 class StoreError(RuntimeError):
     """The database cannot be used; the message says what to do."""
@@ -338,6 +359,7 @@ class Store:
         try:
             self.engine = engine_for(url)
             metadata.create_all(self.engine)
+            add_cohort_tables(self.engine)
             add_missing_columns(self.engine)
         except exc.SQLAlchemyError as error:
             raise explain(error, url) from None
