@@ -123,3 +123,25 @@ def test_the_pad_is_optional_and_the_expert_list_still_follows_the_commit(databa
     db = Store(database)
     record = db.attempts(db.learner_id("Bo"))[0]
     assert db.stage_reasoning(record.id)[0]["pad"] is None
+
+
+def test_progress_shows_calibration_and_where_the_diagnosis_entered(database):
+    from apptest_support import page_app
+    from quiz.play import progress
+
+    case = CASES["chronic-back-pain-gait-disturbance"]
+    test_every_case_with_a_pad_at_every_stage(case.id, database)
+    at = page_app("dashboard", learner="Ada")
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Calibration" in text and "Where the right diagnosis entered your differential" in text
+    # Stage 1 low certainty, later stages high, every answer best: under-confident overall.
+    assert "under-confident" in text
+    assert at.dataframe[0].value is not None
+    db = Store(database)
+    learner = db.learner_id("Ada")
+    frame = progress.with_reasoning(progress.history_frame(db.answer_history(learner), CASES),
+                                    db.reasoning_history(learner), CATALOGUE)
+    csv = progress.to_csv(frame)
+    assert "certainty,differential,problem_representation" in csv.splitlines()[0]
+    assert " > ".join(label(d) for d in pad_for(case, 0)) in csv
