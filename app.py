@@ -2,6 +2,7 @@
 import streamlit as st
 
 from quiz.classroom import JOIN_PARAM
+from quiz.store import StoreError
 from quiz.ui import class_host, class_student, dashboard, library, review
 from quiz.ui import author
 
@@ -17,4 +18,8 @@ pages = [
     st.Page(class_host.render, title="Teach a class", icon="🎓", url_path=class_host.URL_PATH),
     st.Page(author.render, title="Author", icon="✍️", url_path=author.URL_PATH),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+try:
+    page.run()
+except StoreError as error:  # the database failed midway: say so in words, never as a traceback box
+    st.error(str(error), icon="🛑")

@@ -7,6 +7,8 @@ SQLite, WAL lets readers go on while one writer commits.
 """
 from __future__ import annotations
 
+import functools
+import os
 import secrets
 import threading
 from collections.abc import Iterable, Mapping
@@ -202,17 +204,42 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names, or None (another database, or one in memory)."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return parsed.database
+
+
+def _unwritable(path: str) -> list[str]:
+    """The database file, its WAL and shared-memory files, and its folder, where this process may not write."""
+    folder = os.path.dirname(os.path.abspath(path))
+    candidates = [path, path + "-wal", path + "-shm", folder]
+    return [p for p in candidates if os.path.exists(p) and not os.access(p, os.W_OK)]
+
+
 def explain(error: Exception, url: str) -> StoreError:
     """Turn a driver error into a message a person can act on."""
-    text = str(getattr(error, "orig", error)).lower()
+    original = getattr(error, "orig", error)
+    text = str(original).lower()
     where = url.split("@")[-1]
+    path = sqlite_file(url)
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(f"The progress database at {where} is damaged and cannot be read. "
                           "Move the file aside (your content is not affected) or set QUIZ_DATABASE_URL to a new file.")
     if "locked" in text or "busy" in text:
         return StoreError(f"The progress database at {where} is locked by another program. Try again in a moment.")
-    if "readonly" in text or "read-only" in text or "permission" in text:
-        return StoreError(f"The progress database at {where} cannot be written: check the file's permissions.")
+    # A file made read-only under an open connection shows up as an I/O error when the WAL is written.
+    unwritable = _unwritable(path) if path and ("i/o error" in text or "ioerr" in text
+                                                or str(getattr(original, "sqlite_errorname", "")).startswith("SQLITE_IOERR")) else []
+    if unwritable or "readonly" in text or "read-only" in text or "permission" in text:
+        files = f" ({', '.join(unwritable)})" if unwritable else ""
+        return StoreError(f"The progress database at {where} cannot be written{files}: check the permissions of the "
+                          "file and its folder. Nothing was saved.")
+    if "full" in text and ("disk" in text or "database" in text):
+        return StoreError(f"The disk that holds the progress database at {where} is full: nothing was saved. "
+                          "Free some space; the app goes on without a restart.")
     if "could not connect" in text or "connection" in text or "unable to open" in text:
         return StoreError(f"Cannot open the progress database at {where}: {text.splitlines()[0]}")
     return StoreError(f"Database error at {where}: {text.splitlines()[0] if text else type(error).__name__}")
@@ -231,8 +258,27 @@ def engine_for(url: str) -> sa.Engine:
             engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
+                path = sqlite_file(url)
+                if path:
+                    event.listen(engine, "connect", functools.partial(_remember_file, path))
             _engines[url] = engine
         return _engines[url]
+
+
+FILE_ID = "quiz_file_id"  # key, in a pooled connection's info, of the (device, inode) it opened
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def _remember_file(path: str, _dbapi_connection, record) -> None:
+    """Note which file a new SQLite connection opened: the path may later name another file, or none."""
+    record.info[FILE_ID] = _file_id(path)
 
 
 def dispose_all() -> None:
@@ -300,6 +346,9 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.file = sqlite_file(url)
+        self._schema_lock = threading.Lock()
+        self._schema_missing = False  # set when the file was replaced: the next use creates the tables
         try:
             self.engine = engine_for(url)
             metadata.create_all(self.engine)
@@ -308,14 +357,44 @@ class Store:
             raise explain(error, url) from None
 
     def run(self, work, *, write: bool = True):
-        """Run ``work(conn)`` in one transaction (or, with ``write=False``, one read); driver errors become StoreError."""
+        """Run ``work(conn)`` in one transaction (or, with ``write=False``, one read); driver errors become StoreError.
+
+        On SQLite, a write commits only while the path still names the file the connection opened:
+        after the file was deleted or replaced, a pooled connection would write into the deleted
+        file, and the change would be lost at the next restart without a word.
+        """
         try:
+            if self._schema_missing:
+                self._create_schema()
             with (self.engine.begin() if write else self.engine.connect()) as conn:
-                return work(conn)
+                self._check_file(conn, write)
+                result = work(conn)
+                if write:
+                    self._check_file(conn, write)  # just before the commit
+                return result
         except exc.IntegrityError:
             raise
         except exc.SQLAlchemyError as error:
             raise explain(error, self.url) from None
+
+    def _check_file(self, conn, write: bool) -> None:
+        if self.file is None:
+            return
+        opened = conn.connection.info.get(FILE_ID)
+        if opened is not None and _file_id(self.file) == opened:
+            return
+        self.engine.dispose()  # drop every pooled connection to the old file
+        self._schema_missing = True
+        what = "this change was not saved" if write else "what this page showed may be gone"
+        raise StoreError(f"The progress database {self.file} was deleted or replaced while the app was running: "
+                         f"{what}. Reload the page to go on with the database now at that path; to keep the old "
+                         "records, restore the file first.")
+
+    def _create_schema(self) -> None:
+        with self._schema_lock:
+            if self._schema_missing:
+                metadata.create_all(self.engine)
+                self._schema_missing = False
 
     # --- learners -----------------------------------------------------------
     def learner_id(self, name: str) -> int:

@@ -36,8 +36,17 @@ def page_app(page: str, **query: str) -> AppTest:
     return at.run()
 
 
+def flat(text: str) -> str:
+    """``text`` with every run of whitespace one space: a finding's table rows are indented in its list item."""
+    return " ".join(text.split())
+
+
 def page_text(at: AppTest) -> str:
-    """Every piece of text the page sends to the browser, hidden popovers and expanders included."""
+    """Every piece of text the page sends to the browser, hidden popovers and expanders included.
+
+    Followed by the same text flattened (:func:`flat`), so that a multi-line finding is found
+    (or found missing) whatever indentation the page gave its lines.
+    """
     parts: list[str] = []
     for kind in TEXT_ELEMENTS:
         for element in at.get(kind):
@@ -52,7 +61,8 @@ def page_text(at: AppTest) -> str:
         parts.append(button.label)
     for frame in at.dataframe:
         parts.append(frame.value.to_csv())
-    return "\n".join(parts)
+    raw = "\n".join(parts)
+    return f"{raw}\n{flat(raw)}"
 
 
 def assert_no_exception(at: AppTest) -> None:
@@ -94,7 +104,7 @@ def texts_of_stage(case: Case, index: int) -> Iterable[str]:
     """A stage's findings (its heading, often one word such as "Imaging", is no secret)."""
     stage = case.stages[index]
     for finding in stage.findings:
-        yield finding.text
+        yield flat(finding.text)
 
 
 def key_texts(case: Case, index: int) -> Iterable[str]:

@@ -24,7 +24,7 @@ from quiz.ui import author, common
 from test_content import sources_dir
 
 from apptest_support import (answer_stage, assert_no_exception, click, fresh_app, key_texts, page_app, page_text,
-                             reveal_texts, texts_of_stage)
+                             flat, reveal_texts, texts_of_stage)
 from conftest import REPO
 
 CONTENT = REPO / "content"
@@ -172,7 +172,7 @@ def test_real_vignette_previews_to_the_reveal_without_spoilers(case_id):
         text = page_text(at)
         assert f"Stage {index + 1} of {total}" in text
         for finding in case.stages[index].findings:
-            assert finding.text in text, f"stage {index + 1} finding missing"
+            assert flat(finding.text) in text, f"stage {index + 1} finding missing"
         seen = {t for k in range(index + 1) for t in texts_of_stage(case, k)}
         hidden = [t for j in range(index + 1, total) for t in texts_of_stage(case, j) if t not in seen]
         hidden += list(key_texts(case, index)) + list(reveal_texts(case))
@@ -291,9 +291,22 @@ def test_image_inside_the_content_folder_is_shown(tmp_path, monkeypatch):
     monkeypatch.setenv("QUIZ_CONTENT_DIR", str(root))
     data = yaml.safe_load(case_text(CASE_IDS[0]))
     data["stages"][0]["images"] = [{"path": "images/figure-1.png", "caption": "Figure 1", "alt": "a", "credit": "x"}]
-    at = paste(page_app("author"), yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    draft = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    # F5: an anonymous draft naming an image of the content folder must not display it
+    monkeypatch.delenv("QUIZ_INSTRUCTOR_PASSCODE", raising=False)
+    at = paste(page_app("author"), draft)
     assert_no_exception(at)
     assert "No errors and no warnings" in page_text(at)
+    assert has_preview(at) and not at.get("image")
+    assert "shows images only to instructors" in page_text(at)
+
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "letmein-images")
+    at = paste(page_app("author"), draft)
+    assert has_preview(at) and not at.get("image")
+    at.text_input(key="image-passcode-input").input("letmein-images")
+    at.button(key="FormSubmitter:image-passcode-form-Enter").click().run()
+    assert_no_exception(at)
     assert len(at.get("image")) == 1
 
 

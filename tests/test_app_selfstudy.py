@@ -6,8 +6,8 @@ import pytest
 from quiz.play import engine
 from quiz import store as store_module
 
-from apptest_support import (answer_stage, page_app, assert_no_exception, click, finish_case, fresh_app, key_texts,
-                              page_text, reveal_texts, texts_of_stage)
+from apptest_support import (answer_stage, page_app, assert_no_exception, click, finish_case, flat, fresh_app,
+                              key_texts, page_text, reveal_texts, texts_of_stage)
 from conftest import REPO
 from quiz.content import loader
 
@@ -43,7 +43,7 @@ def play_case(case, choose, learner="Ada"):
     for index in range(total):
         text = page_text(at)
         for finding in case.stages[index].findings:
-            assert finding.text in text, f"stage {index + 1} finding missing"
+            assert flat(finding.text) in text, f"stage {index + 1} finding missing"
         later = [t for j in range(index + 1, total) for t in texts_of_stage(case, j)]
         later = [t for t in later if t not in {x for k in range(index + 1) for x in texts_of_stage(case, k)}]
         assert_hidden(text, later + list(key_texts(case, index)) + list(reveal_texts(case)), f"before commit {index + 1}")

@@ -154,5 +154,11 @@ def test_case_images_must_be_files_inside_the_content_folder(tmp_path):
             case = content.cases[case_file.stem]
             assert Path(case.stages[0].images[0].path) == (root / "images" / "scan.png").resolve()
         else:
-            assert case_file.stem not in content.cases
             assert any(p.field == "stages[0].images[0].path" for p in content.errors)
+            # the edit is refused: the last valid version (with the good image) stays in service
+            assert loader.display_name(case_file) in content.stale
+            assert Path(content.cases[case_file.stem].stages[0].images[0].path) == (root / "images" / "scan.png").resolve()
+    (root / "cases" / "another.yaml").write_text(text[:first_findings] + image.format(path="../../etc/passwd.png")
+                                                 + text[first_findings:], encoding="utf-8")
+    content = loader.load_content(root)
+    assert "another" not in content.cases  # never valid, so nothing to fall back to

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import html
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,9 +28,27 @@ PLACEHOLDER = "TODO"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 
 
+#: "Did you mean" hints per file: each compares a word with every choice (difflib), which cost
+#: seconds for a draft of 1,400 questions of near-miss ids; twenty hints help as much as all.
+MAX_HINTS = 20
+
+
 def did_you_mean(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class Hints:
+    """A budget of "did you mean" hints for one file; past it, the message goes without one."""
+
+    def __init__(self, budget: int = MAX_HINTS) -> None:
+        self.left = budget
+
+    def __call__(self, word: str, choices) -> str:
+        if self.left <= 0:
+            return ""
+        self.left -= 1
+        return did_you_mean(word, choices)
 
 
 def placeholders(data: object, loc: tuple = ()) -> Iterator[Finding]:
@@ -45,7 +64,54 @@ def placeholders(data: object, loc: tuple = ()) -> Iterator[Finding]:
             yield from placeholders(value, loc + (index,))
 
 
-def check_bank(bank: QuestionBank) -> Iterator[Finding]:
+# Markdown that would make every learner's browser fetch or open something the content folder does
+# not hold: an image in text (``![..](http://...)``, by reference too, or SVG as ``data:``) or a link
+# to ``data:``/``file:``/``javascript:``. Images belong in a stage's ``images:``, read from the folder.
+_IMAGE = re.compile(r"!\[[^\]\n]*\]\s*[(\[]")
+_IMAGE_REF = re.compile(r"!\[([^\]\n]+)\]")
+_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)")
+_AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.\-]*:[^>\s]*)>")
+_REFERENCE = re.compile(r"^[ \t]{0,3}\[([^\]\n]+)\]:[ \t]*<?([^\s>]+)", re.MULTILINE)
+UNSAFE_SCHEMES = ("data", "file", "javascript", "vbscript", "blob", "filesystem")
+
+
+def _scheme(target: str) -> str:
+    """The scheme a browser would see: entities (``&#58;``) and backslash escapes undone, spaces dropped."""
+    plain = re.sub(r"\\(.)", r"\1", html.unescape(target))
+    plain = re.sub(r"[\x00-\x20]", "", plain)
+    found = re.match(r"([a-zA-Z][a-zA-Z0-9+.\-]*):", plain)
+    return found.group(1).lower() if found else ""
+
+
+def unsafe_markdown(data: object, loc: tuple = ()) -> Iterator[Finding]:
+    """Every text whose markdown shows an image or links to a ``data:``, ``file:`` or script address."""
+    if isinstance(data, str):
+        if "!" in data and "[" in data:
+            references = {m.group(1).lower() for m in _REFERENCE.finditer(data)}
+            if _IMAGE.search(data) or any(m.group(1).lower() in references for m in _IMAGE_REF.finditer(data)):
+                yield loc, ("an image in the text: learners' browsers would fetch it from wherever it points; "
+                            "put images in the stage's images: list (files in the content folder)"), "error"
+                return
+        targets = [m.group(1) for m in _LINK_TARGET.finditer(data)] if "](" in data else []
+        if "<" in data:
+            targets += [m.group(1) for m in _AUTOLINK.finditer(data)]
+        if "]:" in data:
+            targets += [m.group(2) for m in _REFERENCE.finditer(data)]
+        for target in targets:
+            scheme = _scheme(target)
+            if scheme in UNSAFE_SCHEMES:
+                yield loc, f"a link to a {scheme}: address; link only to web pages (https://...)", "error"
+                return
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from unsafe_markdown(value, loc + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from unsafe_markdown(value, loc + (index,))
+
+
+def check_bank(bank: QuestionBank, hints: Hints | None = None) -> Iterator[Finding]:
+    hint = hints or Hints()
     seen: dict[str, int] = {}
     for i, entry in enumerate(bank.catalogue):
         if entry.id in seen:
@@ -60,7 +126,7 @@ def check_bank(bank: QuestionBank) -> Iterator[Finding]:
         option_ids = [option.id for option in question.options]
         yield from _unique(option_ids, loc + ("options",))
         if question.answer not in option_ids:
-            yield loc + ("answer",), not_an_option(question.answer, question, {}, loc), "error"
+            yield loc + ("answer",), not_an_option(question.answer, question, {}, loc, hint), "error"
         if not 4 <= len(option_ids) <= 6:
             yield loc + ("options",), f"{len(option_ids)} options; write 4 to 6", "warning"
     asked = [Asked(("review", i), question, [option.label for option in question.options], [True] * len(question.options))
@@ -70,15 +136,21 @@ def check_bank(bank: QuestionBank) -> Iterator[Finding]:
         yield from question_cues(item)
 
 
-def not_an_option(option_id: str, question, catalogue: Mapping[str, CatalogueEntry], loc: tuple) -> str:
+def not_an_option(option_id: str, question, catalogue: Mapping[str, CatalogueEntry], loc: tuple,
+                  hints: Hints | None = None) -> str:
     """Say that an answer names no option, list the options, and point at the likelier typo.
 
     When the answer is a catalogue id and an option's id is a near miss that is not, the option is
-    the one misspelt: suggesting the option's spelling would copy the typo into the answer.
+    the one misspelt: suggesting the option's spelling would copy the typo into the answer. The
+    comparison spends one of the file's hints, like any "did you mean".
     """
     option_ids = [option.id for option in question.options]
     listed = ", ".join(option_ids)
-    near = difflib.get_close_matches(option_id, option_ids, n=1, cutoff=0.75)
+    near: list[str] = []
+    if hints is None or hints.left > 0:
+        if hints is not None:
+            hints.left -= 1
+        near = difflib.get_close_matches(option_id, option_ids, n=1, cutoff=0.6)
     if near and option_id in catalogue and near[0] not in catalogue:
         index = option_ids.index(near[0])
         return (f"{option_id!r} is not one of the options ({listed}); option {near[0]!r} looks like a misspelling "
@@ -87,8 +159,10 @@ def not_an_option(option_id: str, question, catalogue: Mapping[str, CatalogueEnt
     return f"{option_id!r} is not one of the options ({listed}){hint}"
 
 
-def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str | None = None) -> Iterator[Finding]:
+def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str | None = None,
+               hints: Hints | None = None) -> Iterator[Finding]:
     """Cross-references that the model alone cannot check."""
+    hint = hints or Hints()
     if stem is not None and case.id != stem:
         yield ("id",), f"id {case.id!r} must equal the file name {stem!r}", "error"
     yield from _unique([stage.id for stage in case.stages], ("stages",), what="stage id")
@@ -106,18 +180,20 @@ def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str
             for o, option in enumerate(question.options):
                 if option.label is None and option.id not in catalogue:
                     yield loc + ("options", o, "id"), (
-                        f"{option.id!r} is not in the catalogue{did_you_mean(option.id, catalogue)}; "
+                        f"{option.id!r} is not in the catalogue{hint(option.id, catalogue)}; "
                         "add it to questions.yaml or give the option a label"
                     ), "error"
             if question.answer not in option_ids:
-                yield loc + ("answer",), not_an_option(question.answer, question, catalogue, loc), "error"
+                yield loc + ("answer",), not_an_option(question.answer, question, catalogue, loc, hint), "error"
             for option_id in question.acceptable:
                 if option_id not in option_ids:
-                    yield loc + ("acceptable", option_id), not_an_option(option_id, question, catalogue, loc), "error"
+                    yield loc + ("acceptable", option_id), not_an_option(option_id, question, catalogue, loc, hint), "error"
                 elif option_id == question.answer:
                     yield loc + ("acceptable", option_id), "the best answer cannot also be a partial-credit answer", "error"
+    if case.source.url and _scheme(case.source.url) in UNSAFE_SCHEMES:  # the reveal links to it
+        yield ("source", "url"), f"a {_scheme(case.source.url)}: address; give the report's web address (https://...)", "error"
     if case.reveal.diagnosis_id and case.reveal.diagnosis_id not in catalogue:
-        yield ("reveal", "diagnosis_id"), f"{case.reveal.diagnosis_id!r} is not in the catalogue{did_you_mean(case.reveal.diagnosis_id, catalogue)}", "error"
+        yield ("reveal", "diagnosis_id"), f"{case.reveal.diagnosis_id!r} is not in the catalogue{hint(case.reveal.diagnosis_id, catalogue)}", "error"
     yield from check_differentials(case, catalogue)
 
 
@@ -172,8 +248,33 @@ def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_tex
     yield from diagnosis_named_early(case, catalogue)
     yield from later_markers_named_early(case, catalogue)
     yield from lint_differentials(case, catalogue)
+    yield from _lint_folded_blocks(case)
     if source_text is not None:
         yield from _lint_quotes(case, source_text, source_file)
+
+
+_TABLE_RULE = re.compile(r"\|\s*:?-{3,}:?\s*\|")
+_FOLDED_LIST = re.compile(r"^\s*[-*+] .*[;,.:] [-*+] \S", re.MULTILINE)
+
+
+def _lint_folded_blocks(case: Case) -> Iterator[Finding]:
+    """Tables and lists that a folded scalar (``text: >-``) joined onto one line: they show as raw pipes."""
+    def check(text: str, loc: tuple) -> Iterator[Finding]:
+        for line in text.splitlines():
+            if _TABLE_RULE.search(line) and line.count("|") > 4:
+                yield loc, ("a markdown table on one line, so it shows as raw '|' characters: write the text as "
+                            "a literal block (text: |-) to keep one row per line"), "warning"
+                return
+        if _FOLDED_LIST.search(text):
+            yield loc, ("a markdown list run together on one line: write the text as a literal block "
+                        "(text: |-) to keep one item per line"), "warning"
+
+    for s, stage in enumerate(case.stages):
+        for f, finding in enumerate(stage.findings):
+            yield from check(finding.text, ("stages", s, "findings", f, "text"))
+    for part in ("management", "outcome"):
+        for i, finding in enumerate(getattr(case.reveal, part)):
+            yield from check(finding.text, ("reveal", part, i, "text"))
 
 
 def spoiler_terms(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> list[str]:

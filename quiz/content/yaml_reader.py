@@ -18,7 +18,7 @@ try:  # the C parser is ~10x faster; fall back to pure Python when libyaml is ab
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-MAX_BYTES = 512 * 1024
+MAX_BYTES = 1024 * 1024  # 1 MiB, what Streamlit calls "1MB": the uploader and server.maxUploadSize agree
 MAX_DEPTH = 40
 MAX_NODES = 100_000  # after alias expansion: stops "billion laughs" documents early
 

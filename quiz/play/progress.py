@@ -6,7 +6,7 @@ from here, so what they show can be tested without a browser.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -66,21 +66,26 @@ def accuracy_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return grouped
 
 
-def accuracy_by_tag(frame: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy per body region and per origin: one answer counts towards each tag of its case."""
+def accuracy_by_tag(frame: pd.DataFrame, finished: Collection[str] = ()) -> pd.DataFrame:
+    """Accuracy per body region and per origin: one answer counts towards each tag of its case.
+
+    Primary or metastatic is part of the answer, so the origin counts only for the cases in
+    ``finished`` (the learner has seen their reveal), as on the library's cards.
+    """
     if frame.empty:
         return pd.DataFrame(columns=["tag", "accuracy", "answers"])
     regions = frame.assign(tag=frame["region"].str.split(", ")).explode("tag")
-    origins = frame.assign(tag=frame["origin"])
+    revealed = frame[frame["case_id"].isin(set(finished))]
+    origins = revealed.assign(tag=revealed["origin"])
     both = pd.concat([regions, origins])
     return accuracy_by(both, "tag")
 
 
 def accuracy_over_time(frame: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy per day answered."""
+    """Accuracy per day answered (UTC), the day as a date so a chart can place it on a time axis."""
     if frame.empty:
         return pd.DataFrame(columns=["day", "accuracy", "answers"])
-    return accuracy_by(frame.assign(day=frame["answered_at"].dt.strftime("%Y-%m-%d")), "day")
+    return accuracy_by(frame.assign(day=frame["answered_at"].dt.floor("D")), "day")
 
 
 def mistakes(frame: pd.DataFrame) -> pd.DataFrame:

@@ -5,6 +5,7 @@ answer key directly, so what is on screen is exactly what the engine allows.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +42,24 @@ def choice(question: engine.AskedQuestion, key: str, *, heading: bool = True, **
                     label_visibility="collapsed" if heading else "visible", **radio_args)
 
 
+def scroll_to(anchor: str) -> None:
+    """Bring the container keyed ``anchor`` to the top of the screen, once.
+
+    A tiny script in the page (``st.html`` runs it when its element mounts, not on later reruns with
+    the same body); call this in the one rerun that follows the click, at the end of the page, so that
+    its element appearing or going shifts nothing above. The retries wait for Streamlit to lay out the
+    target, and keep it in place while the elements above settle.
+    """
+    selector = json.dumps(f".st-key-{anchor}")
+    st.html(
+        "<script>(() => { let tries = 0; const go = () => {"
+        f" const el = document.querySelector({selector});"
+        " if (el) { el.style.scrollMarginTop = '4rem'; el.scrollIntoView({block: 'start'}); }"
+        " if (++tries < 4) setTimeout(go, tries * 120); }; go(); })();</script>",
+        unsafe_allow_javascript=True, width="content",
+    )
+
+
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("-", " ").replace("_", " ").capitalize())
 
@@ -49,18 +68,27 @@ def stage_label(stage: StageView, total: int) -> str:
     return f"Stage {stage.number} of {total}: {kind_label(stage.kind)}"
 
 
+def _list_item(text: str) -> str:
+    """``text`` as one item of a markdown list: every line after the first indented under the marker,
+    so that a table or a nested list in a finding stays a table or a list inside its item."""
+    first, *rest = text.split("\n")
+    return "\n".join([f"- {first}", *(f"  {line}" if line.strip() else "" for line in rest)])
+
+
 def findings(items: tuple[Finding, ...] | list[Finding], *, key: str | None = None, quotes: bool = True) -> None:
     """Findings as one markdown list; with ``key``, a toggle shows each one's verbatim source quotes."""
     show_quotes = quotes and key is not None and any(f.evidence for f in items) and st.toggle(
         "Show source quotes", key=f"quotes-{key}", help="What the case report says, word for word")
-    lines = []
+    parts = []
     for finding in items:
-        lines.append(f"- {finding.text}")
+        item = [_list_item(finding.text)]
+        blocks = "\n" in finding.text  # a table or list ends its paragraph: the note needs its own
         if finding.note:
-            lines.append(f"  \n  *Note: {finding.note}*")
+            item.append(("\n\n  " if blocks else "  \n  ") + f"*Note: {' '.join(finding.note.split())}*")
         if show_quotes:
-            lines.extend(f"\n  > “{quote}”" for quote in finding.evidence)
-    st.markdown("\n".join(lines))
+            item.extend(f"\n\n  > “{' '.join(quote.split())}”" for quote in finding.evidence)
+        parts.append("".join(item))
+    st.markdown("\n".join(parts))
 
 
 def stage_body(stage: StageView, key: str) -> None:
@@ -175,10 +203,11 @@ def citation(source: Source) -> str:
     return text
 
 
-def reveal(content: Reveal, source: Source | None) -> None:
-    """What the report's authors concluded, did and saw, with the source."""
-    st.subheader("What the authors found and did")
-    st.success(f"**Final diagnosis:** {content.diagnosis}", icon="🔬")
+def reveal(content: Reveal, source: Source | None, *, anchor: str | None = None) -> None:
+    """What the report's authors concluded, did and saw, with the source; ``anchor`` keys its top for scroll_to."""
+    with st.container(key=anchor) if anchor else st.container():
+        st.subheader("What the authors found and did")
+        st.success(f"**Final diagnosis:** {content.diagnosis}", icon="🔬")
     if content.diagnosis_evidence:
         st.caption("The report: " + " … ".join(f"“{quote}”" for quote in content.diagnosis_evidence))
     st.markdown("##### Management as reported")
@@ -240,6 +269,14 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
     number to a warning shown above its feedback.
     """
     around = around or Around()
+    scroll_key = f"{key}-scroll-to"
+    target = st.session_state.pop(scroll_key, None)  # set by the Continue button just clicked
+
+    def advance(stage_number: int) -> None:
+        on_continue(stage_number)
+        last = stage_number == view.total_stages
+        st.session_state[scroll_key] = f"{key}-reveal" if last else f"{key}-stage-{stage_number + 1}"
+
     committed = sum(1 for s in view.stages if s.results is not None)
     st.progress(committed / view.total_stages, text=f"{committed} of {view.total_stages} stages committed")
     for stage in view.stages:
@@ -248,22 +285,26 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
                 findings(stage.findings)
                 summary(stage.results)
             continue
-        st.markdown(f"### {stage_label(stage, view.total_stages)}")
+        with st.container(key=f"{key}-stage-{stage.number}"):
+            st.markdown(f"### {stage_label(stage, view.total_stages)}")
         stage_body(stage, key)
         if stage.results is None:
             question_form(stage, key, on_commit, around)
-            return
-        st.markdown("##### Feedback")
-        if notices and stage.number in notices:
-            st.warning(notices[stage.number], icon="⚠️")
-        feedback(stage.results)
-        if around.after_feedback:
-            around.after_feedback(stage)
-        label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
-        st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=on_continue, args=(stage.number,))
-        return
-    if view.finished and view.reveal is not None:
-        reveal(view.reveal, view.source)
-        trace(view.trace, view.score)
-        if around.after_trace:
-            around.after_trace()
+        else:
+            st.markdown("##### Feedback")
+            if notices and stage.number in notices:
+                st.warning(notices[stage.number], icon="⚠️")
+            feedback(stage.results)
+            if around.after_feedback:
+                around.after_feedback(stage)
+            label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
+            st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=advance, args=(stage.number,))
+        break
+    else:
+        if view.finished and view.reveal is not None:
+            reveal(view.reveal, view.source, anchor=f"{key}-reveal")
+            trace(view.trace, view.score)
+            if around.after_trace:
+                around.after_trace()
+    if target:
+        scroll_to(target)

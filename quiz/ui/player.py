@@ -9,6 +9,8 @@ from ..store import Store, StoreError
 from . import common, components, pad
 
 CASE_PARAM = "case"
+TOP_KEY = "scroll-to-top"  # set on leaving a page long scrolled: the next page opens at its top
+NOTICE_KEY = "player-not-saved"  # (attempt id, stage index, message) of a commit the store refused
 
 
 def _ack_key(attempt_id: int) -> str:
@@ -54,9 +56,10 @@ def judgements(case: Case, attempt: engine.Attempt, reasoning: dict[int, dict]) 
 
 def render(case: Case, store: Store, learner: str) -> None:
     """Open ``case`` at its first unanswered stage for this learner, never further."""
-    if st.button("← All cases", key="back-to-library"):
-        st.query_params.pop(CASE_PARAM, None)
-        st.rerun()
+    with st.container(key="player-top"):
+        if st.button("← All cases", key="back-to-library"):
+            back_to_library()
+    to_top = st.session_state.pop(TOP_KEY, False)
     st.title(case.title)
     st.caption(case.summary)
     try:
@@ -70,9 +73,13 @@ def render(case: Case, store: Store, learner: str) -> None:
         st.warning("This case was edited since you started it, so your saved answers no longer fit. "
                    "Start it again to play the current version.", icon="✏️")
         if st.button("Start again", key="restart-changed"):
-            store.new_attempt(learner_id, case.id)
-            st.rerun()
+            _new_attempt(store, learner_id, case.id)
         return
+
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice is not None and notice[:2] != (record.id, attempt.stage_index):
+        # the database changed under the commit (a new file): the refused answers' form is gone, say it here
+        st.error(notice[2], icon="🛑")
 
     ack_key = _ack_key(record.id)
     # After a refresh or restart the newest feedback is shown again once; earlier stages stay folded.
@@ -103,11 +110,19 @@ def render(case: Case, store: Store, learner: str) -> None:
         return {"pad": differential.pad_to_data(kept) if kept.entries else None,
                 "certainty": {q: c for q, c in certainty.items() if c}, "problem_representation": oneliner}
 
+    def not_saved(stage_index: int, error: Exception) -> str:
+        message = f"Your answers were not saved. {error}"
+        st.session_state[NOTICE_KEY] = (record.id, stage_index, message)
+        return message
+
     def on_commit(stage_index: int, chosen: dict[str, str]) -> str | None:
         mine = learner_reasoning(stage_index)
         if isinstance(mine, str):
             return mine
-        current = engine.replay(case, store.committed_choices(record.id), record.seed)
+        try:
+            current = engine.replay(case, store.committed_choices(record.id), record.seed)
+        except (StoreError, engine.EngineError) as error:
+            return not_saved(stage_index, error)
         try:
             after = engine.commit(case, current, stage_index, chosen)
         except engine.AlreadyCommitted:
@@ -124,7 +139,7 @@ def render(case: Case, store: Store, learner: str) -> None:
                                engine.results(case, after, stage_index),
                                finished=(done.earned, done.possible) if done else None, reasoning=mine)
         except StoreError as error:
-            return str(error)
+            return not_saved(stage_index, error)
         st.session_state[ack_key] = stage_index
         return None
 
@@ -162,8 +177,30 @@ def render(case: Case, store: Store, learner: str) -> None:
         st.divider()
         left, right = st.columns(2)
         if left.button("Play this case again", key="play-again"):
-            store.new_attempt(learner_id, case.id)
-            st.rerun()
+            _new_attempt(store, learner_id, case.id)
         if right.button("Back to all cases", key="done-back"):
-            st.query_params.pop(CASE_PARAM, None)
-            st.rerun()
+            back_to_library()
+    if to_top:
+        components.scroll_to("player-top")  # last, so that its element shifts nothing above
+
+
+def back_to_library() -> None:
+    st.query_params.pop(CASE_PARAM, None)
+    st.session_state[TOP_KEY] = True
+    st.rerun()
+
+
+def open_case(case_id: str) -> None:
+    st.query_params[CASE_PARAM] = case_id
+    st.session_state[TOP_KEY] = True
+    st.rerun()
+
+
+def _new_attempt(store: Store, learner_id: int, case_id: str) -> None:
+    try:
+        store.new_attempt(learner_id, case_id)
+    except StoreError as error:
+        st.error(f"A new attempt could not be started. {error}", icon="🛑")
+        return
+    st.session_state[TOP_KEY] = True
+    st.rerun()

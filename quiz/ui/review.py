@@ -7,6 +7,7 @@ import streamlit as st
 
 from ..play import engine, progress
 from ..content.model import Question
+from ..store import StoreError
 from . import common, components
 
 
@@ -99,8 +100,12 @@ def _quick_fire(current, learner: str | None) -> None:
         if learner and not st.session_state.get(f"{key}-saved"):
             store = common.store()
             if store is not None:
-                store.record_review(store.learner_id(learner), question.id, st.session_state[f"{key}-checked"], correct)
-            st.session_state[f"{key}-saved"] = True
+                try:
+                    store.record_review(store.learner_id(learner), question.id, st.session_state[f"{key}-checked"], correct)
+                except StoreError as error:
+                    st.error(f"This answer was not saved to your progress. {error}", icon="🛑")
+                else:
+                    st.session_state[f"{key}-saved"] = True
         if question.references:
             st.caption("References: " + "; ".join(question.references))
         if st.button("Next question →", type="primary", key=f"{key}-next"):
@@ -117,8 +122,13 @@ def _my_mistakes(current, learner: str | None) -> None:
     store = common.store()
     if store is None:
         return
-    learner_id = store.learner_id(learner)
-    frame = progress.history_frame(store.answer_history(learner_id), current.cases)
+    try:
+        learner_id = store.learner_id(learner)
+        history = store.answer_history(learner_id)
+    except StoreError as error:
+        st.error(str(error), icon="🛑")
+        return
+    frame = progress.history_frame(history, current.cases)
     missed = progress.mistakes(frame)
     if missed.empty:
         st.success("No mistakes to review: every question you answered last time earned full credit." if not frame.empty
