@@ -58,6 +58,20 @@ answers = sa.Table(
     sa.UniqueConstraint("attempt_id", "question_id", name="one_answer_per_question"),
 )
 
+# The learner's reasoning at a committed stage (quiz.play.differential, quiz.play.calibration): the pad as
+# differential.pad_to_data, certainty per diagnosis question ({question_id: "low"|"moderate"|"high"}), the
+# one-line problem representation. Written with the stage's answers, in the same transaction.
+stage_reasoning = sa.Table(
+    "stage_reasoning", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("pad", sa.JSON),
+    sa.Column("certainty", sa.JSON),
+    sa.Column("problem_representation", sa.Text),
+    sa.UniqueConstraint("attempt_id", "stage_index", name="one_reasoning_per_stage"),
+)
+
 review_answers = sa.Table(
     "review_answers", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -483,12 +497,14 @@ class Store:
 
     def record_stage(self, attempt_id: int, stage_index: int, stage_kind: str, results: Iterable,
                      finished: tuple[float, int] | None = None, at: datetime | None = None,
-                     guard=None) -> bool:
+                     guard=None, reasoning: Mapping | None = None) -> bool:
         """Store a committed stage's answers in one transaction; False if it was stored before (double click).
 
         ``at`` is the commit's server time when the caller already read the clock (an exam checks
         its deadline against the very time it stores); ``guard(conn)``, run first in the same
         transaction, may raise to refuse the commit (an exam that another tab has just ended).
+        ``reasoning`` (keys ``pad``, ``certainty``, ``problem_representation``, any may be None) is stored
+        in the same transaction, so the stage's answers and the learner's reasoning stand or fall together.
         """
         stamp = at or now()
         rows = [dict(attempt_id=attempt_id, stage_index=stage_index, stage_kind=stage_kind, question_id=r.question_id,
@@ -499,6 +515,11 @@ class Store:
             if guard is not None:
                 guard(conn)
             conn.execute(answers.insert(), rows)
+            if reasoning is not None:
+                conn.execute(stage_reasoning.insert().values(
+                    attempt_id=attempt_id, stage_index=stage_index, pad=reasoning.get("pad"),
+                    certainty=reasoning.get("certainty") or None,
+                    problem_representation=(reasoning.get("problem_representation") or "").strip() or None))
             if finished is not None:
                 conn.execute(attempts.update().where(attempts.c.id == attempt_id).values(
                     finished_at=stamp, earned=finished[0], possible=finished[1]))
@@ -515,6 +536,21 @@ class Store:
             sa.select(answers.c.stage_index, answers.c.question_id, answers.c.option_id)
             .where(answers.c.attempt_id == attempt_id).order_by(answers.c.stage_index, answers.c.id)).all(), write=False)
         return stage_choices(row._mapping for row in rows)
+
+    def stage_reasoning(self, attempt_id: int) -> dict[int, dict]:
+        """The learner's stored reasoning of an attempt, by stage index (stages committed without any are absent)."""
+        rows = self.run(lambda conn: conn.execute(
+            sa.select(stage_reasoning).where(stage_reasoning.c.attempt_id == attempt_id)).all(), write=False)
+        return {row.stage_index: _reasoning(row._mapping) for row in rows}
+
+    def reasoning_history(self, learner_id: int) -> list[dict]:
+        """Every stored stage reasoning of a learner, with its attempt's case, oldest first."""
+        query = (sa.select(attempts.c.case_id, stage_reasoning)
+                 .join(attempts, stage_reasoning.c.attempt_id == attempts.c.id)
+                 .where(attempts.c.learner_id == learner_id, visible_attempt)
+                 .order_by(stage_reasoning.c.attempt_id, stage_reasoning.c.stage_index))
+        return [dict(row._mapping) | _reasoning(row._mapping)
+                for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
 
     def attempts(self, learner_id: int) -> list[AttemptRecord]:
         rows = self.run(lambda conn: conn.execute(
@@ -549,6 +585,7 @@ class Store:
         def work(conn):
             ids = sa.select(attempts.c.id).where(attempts.c.learner_id == learner_id)
             conn.execute(answers.delete().where(answers.c.attempt_id.in_(ids)))
+            conn.execute(stage_reasoning.delete().where(stage_reasoning.c.attempt_id.in_(ids)))
             conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id))
             mine = sa.select(exams.c.id).where(exams.c.learner_id == learner_id)
             conn.execute(exam_flags.delete().where(exam_flags.c.exam_id.in_(mine)))
@@ -558,6 +595,11 @@ class Store:
             conn.execute(review_cards.delete().where(review_cards.c.learner_id == learner_id))
 
         self.run(work)
+
+
+def _reasoning(row: Mapping) -> dict:
+    return {"pad": row["pad"], "certainty": row["certainty"] or {},
+            "problem_representation": row["problem_representation"]}
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -216,7 +216,77 @@ def unlocked_review(questions: Iterable, finished_case_ids: Iterable[str]) -> li
 def to_csv(frame: pd.DataFrame) -> str:
     columns = ["answered_at", "case_id", "case_title", "stage_index", "stage_kind", "question_id", "question_kind",
                "option_id", "best_id", "credit", "correct"]
+    columns += [c for c in ("certainty", "differential", "problem_representation") if c in frame]
     out = frame[columns].copy()
     out["stage_index"] = out["stage_index"] + 1
     out = out.rename(columns={"stage_index": "stage_number"})
     return out.to_csv(index=False)
+
+
+# --- the learner's reasoning: certainty, the pad, the one-liner -----------------------------------
+
+def with_reasoning(frame: pd.DataFrame, reasoning: Iterable[Mapping], catalogue: Mapping | None = None) -> pd.DataFrame:
+    """The answer table with the stage's stored reasoning: each diagnosis answer's certainty, the pad
+    (labels in rank order, the leading one first marked) and the problem representation."""
+    by_stage = {(r["attempt_id"], r["stage_index"]): r for r in reasoning}
+    out = frame.copy()
+
+    def pick(row, what):
+        stored = by_stage.get((row["attempt_id"], row["stage_index"]))
+        if stored is None:
+            return None
+        if what == "certainty":
+            return (stored.get("certainty") or {}).get(row["question_id"])
+        if what == "differential":
+            pad = stored.get("pad") or {}
+            names = [(catalogue[e["diagnosis"]].label if catalogue and e["diagnosis"] in catalogue else e["diagnosis"])
+                     for e in pad.get("entries", ())]
+            return " > ".join(names) or None
+        return stored.get("problem_representation")
+
+    for column in ("certainty", "differential", "problem_representation"):
+        values = [pick(row, column) for _, row in out.iterrows()] if len(out) else []
+        if column == "certainty" and "certainty" in out:
+            out[column] = [v if v is not None else old for v, old in zip(values, out[column])]
+        else:
+            out[column] = values
+    return out
+
+
+def judgements(frame: pd.DataFrame) -> list:
+    """The diagnosis answers given with a certainty level, for :func:`quiz.play.calibration.calibration`."""
+    from .calibration import LEVELS, Judgement
+
+    if frame.empty or "certainty" not in frame:
+        return []
+    rows = frame[(frame["question_kind"] == "diagnosis") & frame["certainty"].isin(list(LEVELS))]
+    return [Judgement(r.certainty, float(r.credit), r.case_id, int(r.stage_index)) for r in rows.itertuples()]
+
+
+def reasoning_course(reasoning: Iterable[Mapping], cases: Mapping[str, Case]) -> pd.DataFrame:
+    """One row per attempt that kept a pad: where the eventual diagnosis entered and led, the stage that
+    settles it, and the premature closures (stage numbers 1-based; blank: never)."""
+    from . import differential
+
+    columns = ["case_id", "attempt_id", "entered", "leading", "settles", "closures"]
+    by_attempt: dict[tuple[str, int], dict[int, Mapping]] = {}
+    for row in reasoning:
+        by_attempt.setdefault((row["case_id"], row["attempt_id"]), {})[row["stage_index"]] = row
+    out = []
+    for (case_id, attempt_id), stages in by_attempt.items():
+        case = cases.get(case_id)
+        if case is None or not any(s.get("pad") for s in stages.values()):
+            continue
+        pads = []
+        for i in range(len(case.stages)):
+            data = stages.get(i, {}).get("pad")
+            try:
+                pads.append(differential.pad_from_data(data) if data else None)
+            except differential.PadError:
+                pads.append(None)
+        result = differential.attempt_reasoning(case, pads)
+        plus = lambda v: None if v is None else v + 1  # noqa: E731
+        out.append({"case_id": case_id, "attempt_id": attempt_id, "entered": plus(result.entered.in_pad),
+                    "leading": plus(result.entered.leading), "settles": result.settles + 1,
+                    "closures": len(result.closures)})
+    return pd.DataFrame(out, columns=columns)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
@@ -97,7 +98,23 @@ def stage_body(stage: StageView, key: str) -> None:
         st.image(image.path, caption=f"{image.caption} ({image.credit})")
 
 
-def question_form(stage: StageView, key: str, on_commit: Callable[[int, dict[str, str]], str | None]) -> None:
+@dataclass(frozen=True)
+class Around:
+    """What a page adds around the engine's stages (the self-study player's reasoning); each may be None.
+
+    ``before_form`` and ``after_question`` (given each question) and ``form_end`` draw the open stage's
+    extra inputs; ``after_feedback`` draws under a committed stage's feedback; ``after_trace`` under the trace.
+    """
+
+    before_form: Callable[[StageView], None] | None = None
+    after_question: Callable[[StageView, engine.AskedQuestion], None] | None = None
+    form_end: Callable[[StageView], None] | None = None
+    after_feedback: Callable[[StageView], None] | None = None
+    after_trace: Callable[[], None] | None = None
+
+
+def question_form(stage: StageView, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
+                  around: Around | None = None) -> None:
     """The open stage's questions, nothing selected, and one commit for all of them.
 
     The commit runs as the button's callback, before the script reruns, so the page that
@@ -116,9 +133,16 @@ def question_form(stage: StageView, key: str, on_commit: Callable[[int, dict[str
         if problem:
             st.session_state[message_key] = ("error", problem)
 
+    around = around or Around()
+    if around.before_form:
+        around.before_form(stage)
     with st.form(key=f"{key}-form-{stage.number}"):
         for question in stage.questions:
             choice(question, radio_keys[question.id], index=None)
+            if around.after_question:
+                around.after_question(stage, question)
+        if around.form_end:
+            around.form_end(stage)
         st.form_submit_button("Commit answers", type="primary", on_click=commit)
     message = st.session_state.pop(message_key, None)
     if message:
@@ -236,13 +260,15 @@ def trace(rows: tuple[TraceRow, ...], score: engine.Score) -> None:
 
 
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
-         acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None) -> None:
+         acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None,
+         around: Around | None = None) -> None:
     """Lay out a case as the engine's view allows: past stages, feedback, the open stage, the reveal.
 
     ``acknowledged`` is how many committed stages' feedback the learner has moved past; the newly
     committed stage's feedback is shown before the next stage opens. ``notices`` maps a stage
     number to a warning shown above its feedback.
     """
+    around = around or Around()
     scroll_key = f"{key}-scroll-to"
     target = st.session_state.pop(scroll_key, None)  # set by the Continue button just clicked
 
@@ -263,12 +289,14 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
             st.markdown(f"### {stage_label(stage, view.total_stages)}")
         stage_body(stage, key)
         if stage.results is None:
-            question_form(stage, key, on_commit)
+            question_form(stage, key, on_commit, around)
         else:
             st.markdown("##### Feedback")
             if notices and stage.number in notices:
                 st.warning(notices[stage.number], icon="⚠️")
             feedback(stage.results)
+            if around.after_feedback:
+                around.after_feedback(stage)
             label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
             st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=advance, args=(stage.number,))
         break
@@ -276,5 +304,7 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
         if view.finished and view.reveal is not None:
             reveal(view.reveal, view.source, anchor=f"{key}-reveal")
             trace(view.trace, view.score)
+            if around.after_trace:
+                around.after_trace()
     if target:
         scroll_to(target)

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ..play import progress
+from ..play import calibration, progress
 from ..store import StoreError, as_utc
 from . import common, components
 
@@ -24,10 +24,11 @@ def render() -> None:
         learner_id = store.learner_id(learner)
         records = store.attempts(learner_id)
         history = store.answer_history(learner_id)
+        reasoning = store.reasoning_history(learner_id)
     except StoreError as error:
         st.error(str(error), icon="🛑")
         return
-    frame = progress.history_frame(history, current.cases)
+    frame = progress.with_reasoning(progress.history_frame(history, current.cases), reasoning, current.catalogue)
     finished = [r for r in records if r.finished_at is not None and r.possible]
     cols = st.columns(3)
     cols[0].metric("Cases finished", len({r.case_id for r in finished}), help="Distinct cases played to the reveal")
@@ -51,6 +52,8 @@ def render() -> None:
         st.subheader("Over time")
         st.altair_chart(_over_time(progress.accuracy_over_time(frame)), width="stretch")
 
+    reasoning_section(frame, reasoning, current.cases)
+
     st.subheader("Attempts")
     rows = [{"Case": current.cases[r.case_id].title if r.case_id in current.cases else r.case_id,
              "Started (UTC)": _when(r.started_at), "Finished (UTC)": _when(r.finished_at) or "not yet",
@@ -71,6 +74,37 @@ def render() -> None:
             st.session_state.pop("reset-confirm", None)
             st.success("Your progress was deleted.")
             st.rerun()
+
+
+def reasoning_section(frame, reasoning, cases) -> None:
+    """Calibration (accuracy by certainty level) and where the right diagnosis entered the pad, across cases."""
+    st.subheader("Calibration")
+    result = calibration.calibration(progress.judgements(frame))
+    if not result.answers:
+        st.caption("Say how sure you are with each diagnosis you commit, and your calibration shows here.")
+    else:
+        st.markdown(f"Over {result.answers} diagnoses you were **{result.verdict}**: mean certainty "
+                    f"{100 * result.mean_certainty:.0f}%, accuracy {100 * result.accuracy:.0f}% "
+                    f"(Brier score {result.brier:.2f}; 0 is perfect).")
+        table = pd.DataFrame([{"Certainty": r.level.capitalize(), "Answers": r.answers,
+                               "Mean certainty (%)": round(100 * r.mean_certainty), "Accuracy (%)": round(100 * r.accuracy)}
+                              for r in result.by_level])
+        long = table.melt(["Certainty", "Answers"], var_name="Measure", value_name="Percent")
+        st.altair_chart(alt.Chart(long).mark_bar().encode(
+            x=alt.X("Certainty:N", sort=[level.capitalize() for level in calibration.LEVEL_ORDER], title=None),
+            xOffset="Measure:N", y=alt.Y("Percent:Q", scale=alt.Scale(domain=[0, 100])), color="Measure:N",
+            tooltip=["Certainty", "Measure", "Percent", "Answers"]).properties(height=220), width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch")
+    course = progress.reasoning_course(reasoning, cases)
+    if not course.empty:
+        st.subheader("Where the right diagnosis entered your differential")
+        st.markdown(f"Premature closures: **{int(course['closures'].sum())}** in {len(course)} attempts with a "
+                    f"differential; the final diagnosis was on your list in {int(course['entered'].notna().sum())}.")
+        st.dataframe(course.assign(case=[cases[c].title if c in cases else c for c in course["case_id"]])
+                     .rename(columns={"entered": "entered at stage", "leading": "led from stage",
+                                      "settles": "settled at stage", "closures": "premature closures"})
+                     [["case", "entered at stage", "led from stage", "settled at stage", "premature closures"]],
+                     hide_index=True, width="stretch")
 
 
 _ACCURACY = alt.Scale(domain=[0, 100])

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..play import engine
+from ..play import calibration, differential, engine
 from ..content.model import Case
 from ..store import Store, StoreError
-from . import components
+from . import common, components, pad
 
 CASE_PARAM = "case"
 TOP_KEY = "scroll-to-top"  # set on leaving a page long scrolled: the next page opens at its top
@@ -27,6 +27,31 @@ def _overruled_notice(case: Case, stage_index: int, mine: dict[str, str]) -> str
     return ("**This stage was already committed in another tab or window, with other answers.** Committed answers "
             "never change, so those stand, and the feedback below is for them, not for what you picked here"
             + (f" ({'; '.join(picked)})." if picked else "."))
+
+
+def stored_pads(case: Case, reasoning: dict[int, dict]) -> list[differential.Pad | None]:
+    """The pad committed with each stage (None where the learner kept none)."""
+    pads = []
+    for index in range(len(case.stages)):
+        data = reasoning.get(index, {}).get("pad")
+        try:
+            pads.append(differential.pad_from_data(data) if data else None)
+        except differential.PadError:
+            pads.append(None)
+    return pads
+
+
+def judgements(case: Case, attempt: engine.Attempt, reasoning: dict[int, dict]) -> list[calibration.Judgement]:
+    """Each committed diagnosis the learner gave a certainty for, with the credit it earned."""
+    out = []
+    for index, stored in sorted(reasoning.items()):
+        if index >= len(attempt.committed):
+            continue
+        for result in engine.results(case, attempt, index):
+            level = (stored.get("certainty") or {}).get(result.question_id)
+            if result.kind == "diagnosis" and level in calibration.LEVELS:
+                out.append(calibration.Judgement(level, result.credit, case.id, index))
+    return out
 
 
 def render(case: Case, store: Store, learner: str) -> None:
@@ -61,12 +86,39 @@ def render(case: Case, store: Store, learner: str) -> None:
     acknowledged = st.session_state.get(ack_key, max(attempt.stage_index - 1, 0))
     notice_key = f"overruled-{record.id}"
 
+    key = f"play-{case.id}-{record.id}"
+    catalogue = common.content().catalogue
+    try:
+        reasoning = store.stage_reasoning(record.id)
+    except StoreError as error:
+        st.error(str(error), icon="🛑")
+        return
+    pads = stored_pads(case, reasoning)
+
+    def learner_reasoning(stage_index: int) -> dict | str:
+        """The pad, certainty and one-liner the widgets hold for this stage, or what is wrong with them."""
+        number = stage_index + 1
+        try:
+            kept = pad.read(key, number, catalogue)
+            differential.check_pad(kept, case, stage_index, catalogue)
+        except differential.PadError as error:
+            return str(error)
+        certainty = {q.id: st.session_state.get(pad.certainty_key(key, number, q.id))
+                     for q in case.stages[stage_index].questions if q.kind == "diagnosis"}
+        oneliner = st.session_state.get(pad.representation_key(key, number)) if pad.asks_representation(
+            number, len(case.stages)) else None
+        return {"pad": differential.pad_to_data(kept) if kept.entries else None,
+                "certainty": {q: c for q, c in certainty.items() if c}, "problem_representation": oneliner}
+
     def not_saved(stage_index: int, error: Exception) -> str:
         message = f"Your answers were not saved. {error}"
         st.session_state[NOTICE_KEY] = (record.id, stage_index, message)
         return message
 
     def on_commit(stage_index: int, chosen: dict[str, str]) -> str | None:
+        mine = learner_reasoning(stage_index)
+        if isinstance(mine, str):
+            return mine
         try:
             current = engine.replay(case, store.committed_choices(record.id), record.seed)
         except (StoreError, engine.EngineError) as error:
@@ -85,7 +137,7 @@ def render(case: Case, store: Store, learner: str) -> None:
         try:
             store.record_stage(record.id, stage_index, case.stages[stage_index].kind,
                                engine.results(case, after, stage_index),
-                               finished=(done.earned, done.possible) if done else None)
+                               finished=(done.earned, done.possible) if done else None, reasoning=mine)
         except StoreError as error:
             return not_saved(stage_index, error)
         st.session_state[ack_key] = stage_index
@@ -97,8 +149,30 @@ def render(case: Case, store: Store, learner: str) -> None:
 
     view = engine.view(case, attempt)
     notice = st.session_state.get(notice_key)
-    components.play(view, f"play-{case.id}-{record.id}", on_commit, acknowledged, on_continue,
-                    notices=dict([notice]) if notice else None)
+    def before_form(stage: engine.StageView) -> None:
+        previous = next((p for p in reversed(pads[:stage.number - 1]) if p is not None), differential.EMPTY)
+        pad.editor(key, stage.number, catalogue, differential.shown_findings(case, stage.number - 1), previous)
+
+    def after_question(stage: engine.StageView, question: engine.AskedQuestion) -> None:
+        if question.kind == "diagnosis":
+            pad.certainty(key, stage.number, question.id)
+
+    def form_end(stage: engine.StageView) -> None:
+        if pad.asks_representation(stage.number, view.total_stages):
+            pad.representation(key, stage.number)
+
+    def after_feedback(stage: engine.StageView) -> None:
+        index = stage.number - 1
+        pad.comparison(case, index, pads[index], catalogue)
+        if pad.asks_representation(stage.number, view.total_stages):
+            pad.representation_feedback(case, index, reasoning.get(index, {}).get("problem_representation"))
+
+    def after_trace() -> None:
+        pad.course(case, pads, calibration.certainty_trace(judgements(case, attempt, reasoning)), catalogue)
+
+    around = components.Around(before_form, after_question, form_end, after_feedback, after_trace)
+    components.play(view, key, on_commit, acknowledged, on_continue,
+                    notices=dict([notice]) if notice else None, around=around)
     if view.finished and acknowledged >= view.total_stages:
         st.divider()
         left, right = st.columns(2)
