@@ -44,6 +44,11 @@ def learner_name() -> str | None:
     return typed or None
 
 
+def learner_id(store: Store, name: str | None) -> int | None:
+    """The stored id of the learner on this page, or None without one: the study pages' one way to it."""
+    return store.learner_id(name) if name else None
+
+
 def content_notice(current: Content) -> None:
     """Tell authors which files failed validation, without hiding the valid cases."""
     if not current.errors:

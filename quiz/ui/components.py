@@ -151,16 +151,16 @@ def citation(source: Source) -> str:
     return text
 
 
-def reveal(content: Reveal, source: Source | None) -> None:
-    """What the report's authors concluded, did and saw, with the source."""
+def reveal(content: Reveal, source: Source | None, *, key: str = "reveal") -> None:
+    """What the report's authors concluded, did and saw, with the source (``key`` tells reveals on one page apart)."""
     st.subheader("What the authors found and did")
     st.success(f"**Final diagnosis:** {content.diagnosis}", icon="🔬")
     if content.diagnosis_evidence:
         st.caption("The report: " + " … ".join(f"“{quote}”" for quote in content.diagnosis_evidence))
     st.markdown("##### Management as reported")
-    findings(content.management, key="reveal-management")
+    findings(content.management, key=f"{key}-management")
     st.markdown("##### Outcome and follow-up")
-    findings(content.outcome, key="reveal-outcome")
+    findings(content.outcome, key=f"{key}-outcome")
     st.markdown("##### Teaching points")
     for point in content.teaching_points:
         st.markdown(f"- {point}")
