@@ -1,0 +1,111 @@
+"""Exam mode in the real app (AppTest): no key before hand-in, the full review after, a resumed clock."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from apptest_support import answer_stage, assert_no_exception, click, page_app, page_text
+from conftest import REPO
+from quiz import store as store_module
+from quiz.content import loader
+from quiz.play import exam
+from study_support import best, withheld_texts, wrong
+
+CASES = loader.load_content(REPO / "content").cases
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'exam.sqlite3'}"
+    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
+    yield url
+    store_module.forget_stores()
+
+
+def two_cases():
+    return [CASES[c] for c in sorted(CASES)[:2]]
+
+
+def choose_and_start(at, chosen):
+    at.multiselect(key="exam-chosen").set_value([c.id for c in chosen])
+    at.run()
+    return click(at, "Start the exam")
+
+
+def test_the_set_up_lists_titles_never_a_diagnosis_or_the_origin():
+    at = page_app("exam", learner="Ana")
+    assert_no_exception(at)
+    picker = at.multiselect(key="exam-chosen")
+    shown = list(picker.options)  # as the page formats them
+    assert set(shown) == {c.title for c in CASES.values()}
+    text = page_text(at)
+    for case in CASES.values():
+        assert case.reveal.diagnosis not in text
+        assert case.tags.origin not in text.lower()
+
+
+def test_an_exam_end_to_end_holds_every_key_back_until_hand_in(database):
+    chosen = two_cases()
+    at = choose_and_start(page_app("exam", learner="Ana"), chosen)
+    assert_no_exception(at)
+    assert "Time left" in page_text(at)
+    hidden = set().union(*(withheld_texts(c) for c in chosen))
+    first, second = chosen
+    for index in range(len(first.stages)):  # the first case wrong at every stage, the second right but one stage
+        at = answer_stage(at, first, index, wrong)
+        assert_no_exception(at)
+        text = page_text(at)
+        leaked = [t for t in hidden if t in text]
+        assert not leaked, leaked
+        assert "Correct" not in text and "best answer" not in text.lower()
+    assert "Every stage of this case is committed" in page_text(at)
+    at = click(at, "Next case")
+    at = answer_stage(at, second, 0, best)
+    text = page_text(at)
+    assert not [t for t in hidden if t in text]
+    db = store_module.open_store(database)
+    assert exam.open_exam(db, CASES, db.learner_id("Ana")) is not None  # still running: one case not finished
+
+    at.checkbox(key=next(c.key for c in at.checkbox if c.key.endswith("-sure"))).check()
+    at = click(at.run(), "Hand in the exam")
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Your results" in text and "Time per stage" in text
+    assert first.reveal.diagnosis in text  # the finished case is reviewed in full, reveal included
+    assert any(o.explanation in text for q in first.stages[0].questions for o in q.options if o.explanation)
+    assert second.reveal.diagnosis not in text  # the unfinished one keeps its outcome for a later play
+    assert "outcome stays hidden" in text
+    assert exam.open_exam(db, CASES, db.learner_id("Ana")) is None
+    frame = at.dataframe[0].value
+    assert len(frame) == len(first.stages) + 1  # a row per committed stage
+
+
+def test_a_restart_resumes_the_running_exam_from_stored_times(database):
+    db = store_module.open_store(database)
+    learner = db.learner_id("Ana")
+    chosen = two_cases()
+    started = store_module.now() - timedelta(minutes=3)
+    exam.start(db, CASES, learner, [c.id for c in chosen], time_limit=timedelta(minutes=10), now=started)
+    at = page_app("exam", learner="Ana")  # a new session, as after a reload or a server restart
+    assert_no_exception(at)
+    left = next(m for m in at.metric if m.label == "Time left").value
+    minutes, seconds = map(int, left.split(":"))
+    assert 6 * 60 + 50 <= minutes * 60 + seconds <= 7 * 60
+    assert chosen[0].stages[0].heading in page_text(at)
+
+
+def test_an_exam_whose_time_ran_out_shows_its_results(database):
+    db = store_module.open_store(database)
+    learner = db.learner_id("Ana")
+    chosen = two_cases()
+    exam.start(db, CASES, learner, [c.id for c in chosen], time_limit=timedelta(minutes=5),
+               now=store_module.now() - timedelta(minutes=6))
+    at = page_app("exam", learner="Ana")
+    assert_no_exception(at)
+    assert "Time left" not in page_text(at)  # it ended at its deadline; nothing to play
+    [ended] = exam.exams_of(db, learner)
+    assert ended.finished_at == ended.deadline
+    at.selectbox(key="exam-past").set_value(ended.id)
+    at = click(at.run(), "Show its results")
+    assert "Time ran out" in page_text(at)
