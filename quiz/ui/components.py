@@ -5,13 +5,13 @@ answer key directly, so what is on screen is exactly what the engine allows.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ..play import engine
+from ..play import engine, peers
 from ..play.engine import QuestionResult, StageView, TraceRow, View
 from ..content.model import Finding, Reveal, Source
 
@@ -130,6 +130,26 @@ def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = Fal
                 st.info(result.teaching_note, icon="🎓")
 
 
+def peer_shares(results: tuple[QuestionResult, ...], stats: Mapping[str, object | None]) -> None:
+    """How first attempts on this server answered each question (``peers.PeerStats``), in this showing's order.
+
+    The core gives no figures below its minimum n, so none can be read off one learner's answer.
+    """
+    for result in results:
+        if result.question_id not in stats:
+            continue
+        figures = stats[result.question_id]
+        with st.expander(f"How others answered: {question_label(result.kind)}"
+                         + (f" (n = {figures.n})" if figures is not None else "")):
+            if figures is None:
+                st.caption(f"Shown once {peers.MIN_N} learners on this server have answered this question.")
+                continue
+            st.caption(f"First attempts on this server, n = {figures.n} · difficulty: {figures.band}")
+            st.markdown("\n".join(
+                f"- {o.label}{' (best)' if o.best else ''}: {figures.options[o.id].share:.0%}"
+                for o in result.options if o.id in figures.options))
+
+
 def summary(results: tuple[QuestionResult, ...]) -> None:
     """One line per question of a stage already moved past: what was chosen and the best answer."""
     st.markdown("\n".join(
@@ -207,12 +227,14 @@ def trace(rows: tuple[TraceRow, ...], score: engine.Score) -> None:
 
 
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
-         acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None) -> None:
+         acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None,
+         peer_stats: Callable[[], Mapping[str, object | None]] | None = None) -> None:
     """Lay out a case as the engine's view allows: past stages, feedback, the open stage, the reveal.
 
     ``acknowledged`` is how many committed stages' feedback the learner has moved past; the newly
     committed stage's feedback is shown before the next stage opens. ``notices`` maps a stage
-    number to a warning shown above its feedback.
+    number to a warning shown above its feedback. ``peer_stats``, when given, is asked for
+    the peer figures (``peers.stats_for_case``) only when a stage's feedback is on screen.
     """
     committed = sum(1 for s in view.stages if s.results is not None)
     st.progress(committed / view.total_stages, text=f"{committed} of {view.total_stages} stages committed")
@@ -231,6 +253,8 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
         if notices and stage.number in notices:
             st.warning(notices[stage.number], icon="⚠️")
         feedback(stage.results)
+        if peer_stats is not None:
+            peer_shares(stage.results, peer_stats())
         label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
         st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=on_continue, args=(stage.number,))
         return

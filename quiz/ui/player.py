@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..play import engine
+from ..play import engine, peers
 from ..content.model import Case
 from ..store import Store, StoreError
 from . import components
@@ -83,7 +83,7 @@ def render(case: Case, store: Store, learner: str) -> None:
     view = engine.view(case, attempt)
     notice = st.session_state.get(notice_key)
     components.play(view, f"play-{case.id}-{record.id}", on_commit, acknowledged, on_continue,
-                    notices=dict([notice]) if notice else None)
+                    notices=dict([notice]) if notice else None, peer_stats=lambda: peers.stats_for_case(store, case))
     if view.finished and acknowledged >= view.total_stages:
         st.divider()
         left, right = st.columns(2)
