@@ -109,3 +109,42 @@ def test_an_exam_whose_time_ran_out_shows_its_results(database):
     at.selectbox(key="exam-past").set_value(ended.id)
     at = click(at.run(), "Show its results")
     assert "Time ran out" in page_text(at)
+
+
+NAVIGATION = """
+import streamlit as st
+from quiz.ui import dashboard, exam
+st.navigation([st.Page(dashboard.render, title="My progress", url_path="progress", default=True), exam.page()]).run()
+"""
+
+
+def test_the_weakest_area_button_on_my_progress_starts_an_exam_of_it(database):
+    from streamlit.testing.v1 import AppTest
+
+    from quiz.play import progress
+    from study_support import T0, play
+
+    db = store_module.open_store(database)
+    learner = db.learner_id("Weak")
+    for case in CASES.values():  # every case played: wrong throughout on one, right on the rest
+        play(db, learner, case, wrong if case.id == sorted(CASES)[0] else best, T0)
+    frame = progress.history_frame(db.answer_history(learner), CASES)
+    area = progress.weakest_area(frame)
+    assert area is not None
+    store_module.forget_stores()
+    at = AppTest.from_string(NAVIGATION, default_timeout=60)
+    at.query_params["learner"] = "Weak"
+    at.run()
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Weak areas" in text and "Your weakest area" in text
+    assert any(f.value is not None and "Accuracy (%)" in f.value.columns for f in at.dataframe)
+    at = click(at, "Start an exam of this area")
+    assert_no_exception(at)
+    running = exam.open_exam(db, CASES, learner)
+    assert running is not None
+    [record] = [r for r in exam.exams_of(db, learner) if r.id == running]
+    assert set(record.case_ids) <= set(progress.cases_in_area(CASES, area)) and record.case_ids
+    text = page_text(at)  # now on the exam page, the first case open, the reason said
+    assert "Time left" in text and CASES[record.case_ids[0]].title in text
+    assert "Your weakest area" in text
