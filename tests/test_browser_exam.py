@@ -29,6 +29,8 @@ def test_flag_a_question_hand_in_and_find_it_flagged(browser, tmp_path):
         page.get_by_role("button", name="Start the exam").click()
         page.get_by_text("Time left").wait_for()
         page.get_by_text("Stage 1 of", exact=False).first.wait_for()
+        if shots:
+            page.screenshot(path=f"{shots}/exam-desktop.png")
         flag = page.get_by_text("to come back to").first
         flag.click()
         page.get_by_text("🚩 Flagged:", exact=False).wait_for()  # saved at once, listed during the exam
@@ -38,11 +40,15 @@ def test_flag_a_question_hand_in_and_find_it_flagged(browser, tmp_path):
         form.get_by_role("button", name="Commit answers").click()
         page.get_by_text("Stage 2 of", exact=False).first.wait_for()
         assert page.get_by_text("Correct: this is the best answer.").count() == 0  # no feedback in an exam
+        phone = browser.new_page(viewport={"width": 390, "height": 844})  # another device: the exam resumes
+        phone.set_default_timeout(30_000)
+        phone.goto(f"{url}/exam?learner=Flagger")
+        phone.get_by_text("Time left").wait_for()
+        phone.get_by_text("Stage 2 of", exact=False).first.wait_for()
+        assert phone.get_by_text("🚩 Flagged:", exact=False).count() == 1
         if shots:
-            page.screenshot(path=f"{shots}/exam-desktop.png", full_page=True)
-            page.set_viewport_size({"width": 390, "height": 844})
-            page.screenshot(path=f"{shots}/exam-phone.png", full_page=True)
-            page.set_viewport_size({"width": 1280, "height": 900})
+            phone.screenshot(path=f"{shots}/exam-phone.png")
+        phone.close()
         page.get_by_text("I am done", exact=False).click()
         page.get_by_role("button", name="Hand in the exam").click()
         page.get_by_text("Your results").wait_for()
@@ -53,7 +59,5 @@ def test_flag_a_question_hand_in_and_find_it_flagged(browser, tmp_path):
         assert listing.count() >= 1
         page.get_by_text("You flagged this question.").first.wait_for()
         if shots:
-            page.screenshot(path=f"{shots}/exam-results-desktop.png", full_page=True)
-            page.set_viewport_size({"width": 390, "height": 844})
-            page.screenshot(path=f"{shots}/exam-results-phone.png", full_page=True)
+            page.screenshot(path=f"{shots}/exam-results-desktop.png")
         page.close()

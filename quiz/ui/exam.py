@@ -182,8 +182,9 @@ def _sit(store: Store, cases, learner_id: int, exam_id: int) -> None:
 
     labels = [f"{i + 1}. {c.title} ({c.committed_stages}/{c.total_stages})" for i, c in enumerate(shown.cases)]
     position = min(st.session_state.get(CASE_KEY, 0), len(labels) - 1)
-    picked = st.radio("Case", range(len(labels)), index=position, format_func=labels.__getitem__, horizontal=True,
-                      key=f"exam-{exam_id}-case-pick")
+    picked = 0 if len(labels) == 1 else st.radio("Case", range(len(labels)), index=position,
+                                                   format_func=labels.__getitem__, horizontal=True,
+                                                   key=f"exam-{exam_id}-case-pick")
     st.session_state[CASE_KEY] = picked
     if shown.flagged:
         titles = {c.case_id: c.title for c in shown.cases}
