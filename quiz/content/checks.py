@@ -118,6 +118,7 @@ def check_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, stem: str
                     yield loc + ("acceptable", option_id), "the best answer cannot also be a partial-credit answer", "error"
     if case.reveal.diagnosis_id and case.reveal.diagnosis_id not in catalogue:
         yield ("reveal", "diagnosis_id"), f"{case.reveal.diagnosis_id!r} is not in the catalogue{did_you_mean(case.reveal.diagnosis_id, catalogue)}", "error"
+    yield from check_differentials(case, catalogue)
 
 
 def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_text: str | None = None,
@@ -170,6 +171,7 @@ def lint_case(case: Case, catalogue: Mapping[str, CatalogueEntry], *, source_tex
     yield from reported_management_offered_early(case, inline_ids(case, catalogue))
     yield from diagnosis_named_early(case, catalogue)
     yield from later_markers_named_early(case, catalogue)
+    yield from lint_differentials(case, catalogue)
     if source_text is not None:
         yield from _lint_quotes(case, source_text, source_file)
 
@@ -625,3 +627,113 @@ def image_file(path: str, root: Path) -> tuple[Path | None, str]:
     if not target.is_file():
         return None, "no such file in the content folder"
     return target, ""
+
+
+# --- differentials: finding ids, the author's expected differential, problem representations ----
+
+#: Stage kinds where a problem representation belongs besides the last stage before the reveal.
+PROBLEM_REPRESENTATION_KINDS = ("presentation",)
+
+
+def finding_ids(case: Case) -> Iterator[tuple[tuple, str, int | None]]:
+    """Every finding id of the case: (loc of the id, id, stage index or None for the reveal)."""
+    for s, stage in enumerate(case.stages):
+        for f, finding in enumerate(stage.findings):
+            if finding.id:
+                yield ("stages", s, "findings", f, "id"), finding.id, s
+    for part in ("management", "outcome"):
+        for i, finding in enumerate(getattr(case.reveal, part)):
+            if finding.id:
+                yield ("reveal", part, i, "id"), finding.id, None
+
+
+def check_differentials(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> Iterator[Finding]:
+    """Finding ids are unique; a differential names catalogue diagnoses, ranks them once each and cites
+    only findings shown by its stage (a later stage's or the reveal's would give them away)."""
+    shown_at: dict[str, int | None] = {}
+    first: dict[str, tuple] = {}
+    for loc, fid, s in finding_ids(case):
+        if fid in first:
+            yield loc, f"duplicate finding id {fid!r} (also at {field_path(first[fid][:-1])})", "error"
+            continue
+        first[fid], shown_at[fid] = loc, s
+    for s, stage in enumerate(case.stages):
+        ranks: dict[int, int] = {}
+        named: dict[str, int] = {}
+        for e, entry in enumerate(stage.differential):
+            loc = ("stages", s, "differential", e)
+            known = catalogue.get(entry.diagnosis)
+            if known is None:
+                yield loc + ("diagnosis",), (
+                    f"{entry.diagnosis!r} is not in the catalogue{did_you_mean(entry.diagnosis, catalogue)}; "
+                    "add it to questions.yaml as a diagnosis"), "error"
+            elif known.kind != "diagnosis":
+                yield loc + ("diagnosis",), f"{entry.diagnosis!r} is a {known.kind!r} in the catalogue, not a diagnosis", "error"
+            if entry.diagnosis in named:
+                yield loc + ("diagnosis",), f"{entry.diagnosis!r} is listed twice (also at differential[{named[entry.diagnosis]}])", "error"
+            named.setdefault(entry.diagnosis, e)
+            if entry.rank in ranks:
+                yield loc + ("rank",), f"rank {entry.rank} is used twice (also at differential[{ranks[entry.rank]}]); give each entry its own rank", "error"
+            ranks.setdefault(entry.rank, e)
+            for side in ("supports", "against"):
+                for i, fid in enumerate(getattr(entry, side)):
+                    if fid not in shown_at:
+                        yield loc + (side, i), f"no finding has id {fid!r}{did_you_mean(fid, shown_at)}", "error"
+                    elif shown_at[fid] is None:
+                        yield loc + (side, i), f"finding {fid!r} is in the reveal; a stage's differential may cite only findings shown by then", "error"
+                    elif shown_at[fid] > s:
+                        later = shown_at[fid]
+                        yield loc + (side, i), (
+                            f"finding {fid!r} is shown only at the later stages[{later}] ({case.stages[later].id}); "
+                            "a stage's differential may cite only findings shown by then"), "error"
+            both = set(entry.supports) & set(entry.against)
+            if both:
+                yield loc + ("against",), f"{', '.join(map(repr, sorted(both)))} both supports and argues against {entry.diagnosis!r}", "error"
+
+
+def lint_differentials(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> Iterator[Finding]:
+    """Authors' differentials on some stages only, of an unusual length, naming the final diagnosis early, or a
+    problem representation out of place. Silent for a file with no differential at all: the feature is optional."""
+    with_differential = [s for s, stage in enumerate(case.stages) if stage.differential]
+    if with_differential:
+        for s, stage in enumerate(case.stages):
+            if not stage.differential:
+                yield ("stages", s), (
+                    f"stage {stage.id!r} has no differential while stages[{with_differential[0]}] has one; "
+                    "give every stage one so the learner's pad can be compared at each"), "warning"
+            elif not 3 <= len(stage.differential) <= 5:
+                yield ("stages", s, "differential"), f"{len(stage.differential)} entries; an expert's list holds 3 to 5", "warning"
+    last = len(case.stages) - 1
+    for s, stage in enumerate(case.stages):
+        if stage.problem_representation and s != last and stage.kind not in PROBLEM_REPRESENTATION_KINDS:
+            yield ("stages", s, "problem_representation"), (
+                "a problem representation belongs on the presentation stage or the last stage before the reveal"), "warning"
+    yield from differential_names_diagnosis_early(case, catalogue)
+
+
+def differential_names_diagnosis_early(case: Case, catalogue: Mapping[str, CatalogueEntry]) -> Iterator[Finding]:
+    """A differential that lists or names the final diagnosis before any question has offered it.
+
+    A stage's differential is shown after its commit, so on a stage before the one whose question is keyed
+    to the final diagnosis it tells the learner the name early, unless a diagnosis question has already
+    offered it as an option (then the name is no news).
+    """
+    did = case.reveal.diagnosis_id
+    terms = diagnosis_terms(case, catalogue)
+    asked_at = next((s for s, stage in enumerate(case.stages)
+                     if any(question.answer == did for question in stage.questions)), None)
+    if not did or asked_at is None:
+        return
+    for s, stage in enumerate(case.stages[:asked_at]):
+        if any(option.id == did for question in stage.questions if question.kind == "diagnosis"
+               for option in question.options):
+            return
+        for e, entry in enumerate(stage.differential):
+            loc = ("stages", s, "differential", e)
+            term = _names(entry.reason, terms)
+            if entry.diagnosis == did or term:
+                field = "diagnosis" if entry.diagnosis == did else "reason"
+                yield loc + (field,), (
+                    f"names the final diagnosis{f' ({term!r})' if field == 'reason' else ''} before any question "
+                    f"offers it (stages[{asked_at}] asks for it); the list is shown after this stage's commit: "
+                    "keep it for that stage"), "warning"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Slug = Annotated[
     str,
@@ -18,6 +18,18 @@ Slug = Annotated[
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1_000)]
+
+
+def _one_line(text: str) -> str:
+    if "\n" in text:
+        raise ValueError("must be one line (write it with >- or on one line, not with |)")
+    return text
+
+
+#: One line of prose: a differential's reason, a problem representation's summary.
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_one_line)]
+#: A short term: a problem representation's qualifier such as "subacute" or "no fever".
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(_one_line)]
 
 #: Stage kinds in the order a clinical team usually learns things. Authors may
 #: use other kinds; the linter only checks that known kinds keep this order.
@@ -45,6 +57,11 @@ class Strict(BaseModel):
 class Finding(Strict):
     """One clinical fact as the report states it, with the words that prove it."""
 
+    id: Slug | None = Field(
+        default=None,
+        description="Stable id, unique within the case, e.g. c6-tenderness. Differentials (the author's and the "
+        "learner's) cite findings by it; leave it out only for a finding nobody needs to cite.",
+    )
     text: Text = Field(description="The finding in markdown, as a learner will read it.")
     evidence: list[Quote] = Field(
         default_factory=list,
@@ -110,6 +127,44 @@ class Question(Strict):
     )
 
 
+class DifferentialEntry(Strict):
+    """One diagnosis of the author's expected differential at a stage: an answer key, shown after the commit."""
+
+    diagnosis: Slug = Field(description="Catalogue id of an entry of kind diagnosis.")
+    rank: Annotated[int, Field(ge=1, le=99)] = Field(
+        description="1 for the leading diagnosis, 2 for the next; unique within the stage."
+    )
+    must_not_miss: bool = Field(
+        default=False,
+        description="A diagnosis that must stay on the list at this point because missing it would harm, "
+        "even if it is not the likeliest.",
+    )
+    reason: Line = Field(
+        description="One line: why it is on the list at this rank, from what the stages so far show "
+        "(general knowledge written as such; nothing of a later stage)."
+    )
+    supports: list[Slug] = Field(
+        default_factory=list, description="Ids of findings shown by this stage that argue for it."
+    )
+    against: list[Slug] = Field(
+        default_factory=list, description="Ids of findings shown by this stage that argue against it."
+    )
+
+
+class ProblemRepresentation(Strict):
+    """The author's one-line summary of the case so far, with the qualifiers a good one uses."""
+
+    summary: Line = Field(
+        description="A model one-liner, e.g. 45-year-old man with a resected thigh sarcoma and five months "
+        "of progressive cervical pain with a left-arm sensory deficit."
+    )
+    qualifiers: list[Term] = Field(
+        min_length=1,
+        description="The semantic qualifiers a learner's one-liner should use: duration, site, key "
+        "negatives (e.g. subacute, cervical, no fever); ticked where the learner's words match.",
+    )
+
+
 class Stage(Strict):
     """One step of the work-up: findings, then questions."""
 
@@ -127,6 +182,17 @@ class Stage(Strict):
     questions: list[Question] = Field(
         min_length=1,
         description="One diagnosis and one next_step question, answered before the next stage opens.",
+    )
+    differential: list[DifferentialEntry] = Field(
+        default_factory=list,
+        max_length=10,
+        description="The differential an expert would hold after reading this stage (3-5 entries); an "
+        "answer key, shown beside the learner's pad after the stage is committed.",
+    )
+    problem_representation: ProblemRepresentation | None = Field(
+        default=None,
+        description="The author's one-line summary, on the presentation stage and on the last stage "
+        "before the reveal; shown after the commit beside the learner's.",
     )
 
 
