@@ -148,3 +148,29 @@ def test_the_weakest_area_button_on_my_progress_starts_an_exam_of_it(database):
     text = page_text(at)  # now on the exam page, the first case open, the reason said
     assert "Time left" in text and CASES[record.case_ids[0]].title in text
     assert "Your weakest area" in text
+
+
+def test_committing_the_last_stage_ends_the_exam_and_shows_the_results(database):
+    case = CASES[sorted(CASES)[0]]
+    at = choose_and_start(page_app("exam", learner="Ana"), [case])
+    for index in range(len(case.stages)):
+        at = answer_stage(at, case, index, best)
+        assert_no_exception(at)
+    text = page_text(at)
+    assert "Your results" in text and case.reveal.diagnosis in text
+    assert next(m for m in at.metric if m.label == "Score").value == "100%"
+
+
+def test_a_late_commit_is_refused_and_the_page_shows_the_results(database, monkeypatch):
+    case = CASES[sorted(CASES)[0]]
+    at = choose_and_start(page_app("exam", learner="Ana"), [case])
+    db = store_module.open_store(database)
+    [record] = exam.exams_of(db, db.learner_id("Ana"))
+    later = record.deadline + timedelta(seconds=1)
+    monkeypatch.setattr(exam, "server_now", lambda: later)  # the server's clock, past the deadline
+    at = answer_stage(at, case, 0, best)
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Time is up" in text and "not saved" in text
+    assert "Your results" in text and "Time ran out" in text
+    assert db.committed_choices(exam.load(db, CASES, record.id, record.learner_id).attempt_ids[case.id]) == []

@@ -152,11 +152,16 @@ def _past_exams(store: Store, cases, learner_id: int) -> None:
 
 
 @st.fragment(run_every=1)
-def _countdown(deadline: datetime) -> None:
-    """The time left, from the stored deadline and server time; when it reaches zero the page ends the exam."""
+def _countdown(exam_id: int, deadline: datetime) -> None:
+    """The time left, from the stored deadline and server time; at zero the whole page reruns to the results.
+
+    Only this small fragment reruns each second; the exam itself is read again only on a real rerun.
+    """
     left = (deadline - server_now()).total_seconds()
     st.metric("Time left", clock(left))
     if left <= 0:
+        st.session_state[RESULTS_KEY] = exam_id
+        st.session_state[NOTICE_KEY] = "Time is up: the exam has ended. Stages not committed count as wrong."
         st.rerun()
 
 
@@ -166,7 +171,7 @@ def _sit(store: Store, cases, learner_id: int, exam_id: int) -> None:
     top = st.columns([1, 1, 2])
     if state.exam.deadline is not None:
         with top[0]:
-            _countdown(state.exam.deadline)
+            _countdown(exam_id, state.exam.deadline)
     else:
         top[0].metric("Time left", "untimed")
     top[1].metric("Stages committed", f"{shown.stages_committed} of {shown.stages_total}")
@@ -209,7 +214,9 @@ def _case(store: Store, cases, learner_id: int, exam_id: int, case: exam.ExamCas
 
     def on_commit(stage_index: int, choices: dict[str, str]) -> str | None:
         try:
-            exam.commit(store, cases, exam_id, learner_id, case.case_id, stage_index, choices)
+            after = exam.commit(store, cases, exam_id, learner_id, case.case_id, stage_index, choices)
+            if after.exam.finished_at is not None:  # the last stage of the last case: the exam is over
+                st.session_state[RESULTS_KEY] = exam_id
         except exam.ExamOver as over:
             st.session_state[NOTICE_KEY] = str(over)
             st.session_state[RESULTS_KEY] = exam_id
