@@ -4,7 +4,7 @@ import streamlit as st
 from quiz.classroom import JOIN_PARAM
 from quiz.store import StoreError
 from quiz.ui import class_host, class_student, dashboard, library, review
-from quiz.ui import author, items
+from quiz.ui import author, exam, items
 
 st.set_page_config(page_title="Case-based differential diagnosis", page_icon="🩺", layout="wide")
 
@@ -12,6 +12,7 @@ st.set_page_config(page_title="Case-based differential diagnosis", page_icon="�
 joining = JOIN_PARAM in st.query_params
 pages = [
     st.Page(library.render, title="Cases", icon="📚", url_path="cases", default=not joining),
+    exam.page(),
     st.Page(review.render, title="Review", icon="🔁", url_path="review"),
     st.Page(dashboard.render, title="My progress", icon="📈", url_path="progress"),
     st.Page(class_student.render, title="Join a class", icon="🙋", url_path="class", default=joining),

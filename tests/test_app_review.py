@@ -1,13 +1,16 @@
 """The Review page in the real app (AppTest): gated by finished cases, shuffled per showing, mistakes cleared."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from apptest_support import assert_no_exception, finish_case, page_app, page_text
 from conftest import REPO
 from quiz import store as store_module
 from quiz.content import loader
-from quiz.play import engine
+from quiz.play import engine, schedule
+from study_support import T0, play
 
 CONTENT = loader.load_content(REPO / "content")
 CASES, BANK = CONTENT.cases, CONTENT.bank.review
@@ -119,39 +122,75 @@ def test_quick_fire_feedback_has_a_readable_heading(database):
     assert text.count(question.prompt) == 2  # once on the page; page_text repeats the page flattened
 
 
-def mistake_radios(at):
-    return [r for r in at.radio if r.key.startswith("mistake-")]
+def due_radio(at):
+    return next((r for r in at.radio if r.key.startswith("due-")), None)
 
 
-def test_a_correct_retry_takes_a_mistake_off_the_list(database):
+def question_of(radio, case):
+    return next(q for s in case.stages for q in s.questions if radio.key.startswith(f"due-case:{case.id}:{q.id}-"))
+
+
+def missed_rows(at):
+    frames = [f.value for f in at.dataframe if "Next review" in f.value.columns]
+    return len(frames[0]) if frames else 0
+
+
+def test_a_due_item_answered_shows_its_next_due_date_and_only_earlier_findings(database):
     case = CASES[sorted(CASES)[0]]
-    finish_case(database, "Retry", case, wrong)
-    at = page_app("review", learner="Retry")
+    finish_case(database, "Due", case, wrong)  # every question missed: every one is a card, due now
+    at = page_app("review", learner="Due")
     assert_no_exception(at)
-    radios = mistake_radios(at)
     total = sum(len(s.questions) for s in case.stages)
-    assert len(radios) == total
-    assert f"{total} question(s) where your latest answer was not the best one" in page_text(at)
-    by_key = {q.id: q for s in case.stages for q in s.questions}
-    right, missed_again = radios[0], radios[1]
-    question = by_key[right.key.split(f"mistake-{case.id}-", 1)[1].rsplit("-", 2)[0]]
-    other = by_key[missed_again.key.split(f"mistake-{case.id}-", 1)[1].rsplit("-", 2)[0]]
-    # the options of a retry come in the order of this showing, not the file's
-    seed = at.session_state[f"{right.key.removesuffix('-choice')}-seed"]
-    assert list(right.options) == [o.label for o in engine.ask(question, seed).options]
-    right.set_value(question.answer)
-    at.button(key=right.key.replace("-choice", "-check")).click()
-    at.run()
-    missed_again = next(r for r in mistake_radios(at) if r.key.startswith(f"mistake-{case.id}-{other.id}-"))
-    missed_again.set_value(wrong(other))
-    at.button(key=missed_again.key.replace("-choice", "-check")).click()
+    assert f"{total} item(s) due today" in page_text(at)
+    assert missed_rows(at) == total
+    radio = due_radio(at)
+    question = question_of(radio, case)
+    index = engine.find_question(case, question.id)[0]
+    text = page_text(at)
+    assert all(f.text in text for s in case.stages[:index + 1] for f in s.findings)
+    later = [f.text for s in case.stages[index + 1:] for f in s.findings]
+    assert not [t for t in later if t in text]  # never a later stage's findings
+    seed = at.session_state[f"{radio.key.removesuffix('-choice')}-seed"]  # options in this showing's order
+    assert list(radio.options) == [o.label for o in engine.ask(question, seed).options]
+    radio.set_value(question.answer)
+    at.button(key=radio.key.replace("-choice", "-check")).click()
     at.run()
     assert_no_exception(at)
-    assert "Correct: this is the best answer." in page_text(at)  # still on screen right after the retry
-    assert len(mistake_radios(at)) == total
-    reloaded = page_app("review", learner="Retry")  # a new visit: the corrected one is gone, the other stays
-    keys = [r.key for r in mistake_radios(reloaded)]
-    assert len(keys) == total - 1
-    assert not any(k.startswith(f"mistake-{case.id}-{question.id}-") for k in keys)
-    assert any(k.startswith(f"mistake-{case.id}-{other.id}-") for k in keys)
-    assert f"{total - 1} question(s) where your latest answer" in page_text(reloaded)
+    db = store_module.open_store(database)
+    [card] = [i for i in schedule.items(db, db.learner_id("Due")) if i.question_id == question.id]
+    expected = f"Next review of this question: **{'due today at ' + f'{card.due:%H:%M} UTC' if card.due.date() == store_module.now().date() else f'{card.due:%Y-%m-%d}'}**"
+    assert expected in page_text(at)
+    assert card.due > store_module.now()
+
+
+def test_an_item_leaves_the_missed_list_when_the_schedule_says_so(database):
+    """A missed question answered right at each due date: the page's last answer makes it learned."""
+    case = CASES[sorted(CASES)[0]]
+    question = case.stages[0].questions[0]
+    # Work out, with the scheduler itself, when to have answered so that one more right answer learns it.
+    probe = [schedule.review(None, schedule.Outcome(case.id, question.id, 0.0, None, T0))]
+    while not schedule.is_learned(schedule.review(probe[-1], schedule.Outcome(case.id, question.id, 1.0, None,
+                                                                               schedule.utc(probe[-1].due)))):
+        probe.append(schedule.review(probe[-1], schedule.Outcome(case.id, question.id, 1.0, None,
+                                                                  schedule.utc(probe[-1].due))))
+    shift = store_module.now() - schedule.utc(probe[-1].due) - timedelta(hours=1)
+    db = store_module.open_store(database)
+    learner = db.learner_id("Spaced")
+    play(db, learner, case, lambda q: wrong(q) if q == question else best(q), T0 + shift)  # missed long ago
+    for card in probe[:-1]:  # right at each due date since
+        schedule.record_review(db, learner, case.id, question.id, 1.0, now=schedule.utc(card.due) + shift)
+    assert len(probe) >= 3  # a few spaced right answers, not one lucky guess
+    at = page_app("review", learner="Spaced")
+    assert_no_exception(at)
+    assert missed_rows(at) == 1
+    radio = due_radio(at)
+    assert question_of(radio, case) == question
+    radio.set_value(question.answer)
+    at.button(key=radio.key.replace("-choice", "-check")).click()
+    at.run()
+    assert_no_exception(at)
+    assert "learned: it leaves your missed list" in page_text(at)
+    assert missed_rows(at) == 0
+    again = page_app("review", learner="Spaced")
+    assert missed_rows(again) == 0 and due_radio(again) is None
+    assert "Nothing due today" in page_text(again)

@@ -198,14 +198,15 @@ def test_quick_fire_review_question_gives_feedback(database):
     assert any(b.label == "Next question →" for b in at.button)
 
 
-def test_review_my_mistakes_lists_what_was_missed():
+def test_the_review_page_lists_what_was_missed():
     case = CASES[sorted(CASES)[0]]
     play_case(case, worst, learner="Miss")
     at = page_app("review", learner="Miss")
     assert_no_exception(at)
     text = page_text(at)
-    assert "where your latest answer was not the best one" in text
-    for question in case.stages[0].questions:
+    total = sum(len(s.questions) for s in case.stages)
+    assert f"{total} item(s) due today" in text and "Missed, still to learn" in text
+    for question in (q for s in case.stages for q in s.questions):
         assert question.prompt in text
 
 

@@ -44,6 +44,11 @@ def learner_name() -> str | None:
     return typed or None
 
 
+def learner_id(store: Store, name: str | None) -> int | None:
+    """The stored id of the learner on this page, or None without one: the study pages' one way to it."""
+    return store.learner_id(name) if name else None
+
+
 def quoted_value(value: str, limit: int = 80) -> None:
     """A value from the URL shown as plain text, cut to ``limit`` characters.
 

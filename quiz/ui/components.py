@@ -6,14 +6,14 @@ answer key directly, so what is on screen is exactly what the engine allows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ..play import engine
+from ..play import engine, peers
 from ..play.engine import QuestionResult, StageView, TraceRow, View
 from ..content.model import Finding, Reveal, Source
 
@@ -182,6 +182,26 @@ def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = Fal
                 st.info(result.teaching_note, icon="🎓")
 
 
+def peer_shares(results: tuple[QuestionResult, ...], stats: Mapping[str, object | None]) -> None:
+    """How first attempts on this server answered each question (``peers.PeerStats``), in this showing's order.
+
+    The core gives no figures below its minimum n, so none can be read off one learner's answer.
+    """
+    for result in results:
+        if result.question_id not in stats:
+            continue
+        figures = stats[result.question_id]
+        with st.expander(f"How others answered: {question_label(result.kind)}"
+                         + (f" (n = {figures.n})" if figures is not None else "")):
+            if figures is None:
+                st.caption(f"Shown once {peers.MIN_N} learners on this server have answered this question.")
+                continue
+            st.caption(f"First attempts on this server, n = {figures.n} · difficulty: {figures.band}")
+            st.markdown("\n".join(
+                f"- {o.label}{' (best)' if o.best else ''}: {figures.options[o.id].share:.0%}"
+                for o in result.options if o.id in figures.options))
+
+
 def summary(results: tuple[QuestionResult, ...]) -> None:
     """One line per question of a stage already moved past: what was chosen and the best answer."""
     st.markdown("\n".join(
@@ -203,17 +223,18 @@ def citation(source: Source) -> str:
     return text
 
 
-def reveal(content: Reveal, source: Source | None, *, anchor: str | None = None) -> None:
-    """What the report's authors concluded, did and saw, with the source; ``anchor`` keys its top for scroll_to."""
+def reveal(content: Reveal, source: Source | None, *, anchor: str | None = None, key: str = "reveal") -> None:
+    """What the report's authors concluded, did and saw, with the source; ``anchor`` keys its top for
+    scroll_to, ``key`` tells reveals on one page apart."""
     with st.container(key=anchor) if anchor else st.container():
         st.subheader("What the authors found and did")
         st.success(f"**Final diagnosis:** {content.diagnosis}", icon="🔬")
     if content.diagnosis_evidence:
         st.caption("The report: " + " … ".join(f"“{quote}”" for quote in content.diagnosis_evidence))
     st.markdown("##### Management as reported")
-    findings(content.management, key="reveal-management")
+    findings(content.management, key=f"{key}-management")
     st.markdown("##### Outcome and follow-up")
-    findings(content.outcome, key="reveal-outcome")
+    findings(content.outcome, key=f"{key}-outcome")
     st.markdown("##### Teaching points")
     for point in content.teaching_points:
         st.markdown(f"- {point}")
@@ -261,12 +282,13 @@ def trace(rows: tuple[TraceRow, ...], score: engine.Score) -> None:
 
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
          acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None,
-         around: Around | None = None) -> None:
+         around: Around | None = None, peer_stats: Callable[[], Mapping[str, object | None]] | None = None) -> None:
     """Lay out a case as the engine's view allows: past stages, feedback, the open stage, the reveal.
 
     ``acknowledged`` is how many committed stages' feedback the learner has moved past; the newly
     committed stage's feedback is shown before the next stage opens. ``notices`` maps a stage
-    number to a warning shown above its feedback.
+    number to a warning shown above its feedback. ``peer_stats``, when given, is asked for
+    the peer figures (``peers.stats_for_case``) only when a stage's feedback is on screen.
     """
     around = around or Around()
     scroll_key = f"{key}-scroll-to"
@@ -295,6 +317,8 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
             if notices and stage.number in notices:
                 st.warning(notices[stage.number], icon="⚠️")
             feedback(stage.results)
+            if peer_stats is not None:
+                peer_shares(stage.results, peer_stats())
             if around.after_feedback:
                 around.after_feedback(stage)
             label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"

@@ -5,9 +5,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ..play import calibration, progress
-from ..store import StoreError, as_utc
+from ..play import calibration, exam, progress
+from ..store import Store, StoreError, as_utc
 from . import common, components
+from . import exam as exam_page
+
+AREA_LABELS = {"stage kind": "Stage kind", "region": "Region", "question kind": "Question kind"}
 
 
 def render() -> None:
@@ -53,6 +56,8 @@ def render() -> None:
         st.altair_chart(_over_time(progress.accuracy_over_time(frame)), width="stretch")
 
     reasoning_section(frame, reasoning, current.cases)
+
+    _weak_areas(store, current.cases, learner_id, frame)
 
     st.subheader("Attempts")
     rows = [{"Case": current.cases[r.case_id].title if r.case_id in current.cases else r.case_id,
@@ -132,3 +137,50 @@ def _over_time(table: pd.DataFrame) -> alt.Chart:
 def _when(value) -> str:
     value = as_utc(value)
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+def area_label(area: str, value: str) -> str:
+    shown = (components.kind_label(value) if area == "stage kind" else
+             components.question_label(value) if area == "question kind" else value)
+    return f"{AREA_LABELS.get(area, area)}: {shown}"
+
+
+def _weak_areas(store: Store, cases, learner_id: int, frame: pd.DataFrame) -> None:
+    """Accuracy and calibration by stage kind, region and question kind, weakest first; an exam of the weakest."""
+    st.subheader("Weak areas")
+    table = progress.weak_areas(frame)
+    if table.empty:
+        return
+    table = table.assign(label=[area_label(a, v) for a, v in zip(table["area"], table["value"])])
+    st.caption("Accuracy is your mean credit; calibration is how sure you were minus how right you were "
+               "(positive: over-confident), over the answers where you gave a certainty.")
+    chart = alt.Chart(table).mark_bar().encode(
+        x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 100]), title="accuracy (%)"),
+        y=alt.Y("label:N", sort=None, title=None),
+        color=alt.Color("area:N", title="Area"),
+        tooltip=["label", "answers", "accuracy", "rated", "certainty", "gap"],
+    ).properties(height=alt.Step(22))
+    st.altair_chart(chart, width="stretch")
+    shown = table.rename(columns={"label": "Area", "answers": "Answers", "accuracy": "Accuracy (%)",
+                                  "rated": "With certainty", "certainty": "Mean certainty (%)",
+                                  "gap": "Calibration gap (points)"})
+    st.dataframe(shown[["Area", "Answers", "Accuracy (%)", "With certainty", "Mean certainty (%)",
+                        "Calibration gap (points)"]], hide_index=True, width="stretch")
+    plan = exam.plan_weakest(frame, cases)
+    if plan is None:
+        st.caption(f"An exam of your weakest area appears here once an area has {progress.MIN_AREA_ANSWERS} "
+                   "answers and is below 100%.")
+        return
+    area = progress.weakest_area(frame)
+    st.markdown(f"Your weakest area: **{area_label(area.area, area.value)}** ({area.accuracy:g}% over "
+                f"{area.answers} answers).")
+    if exam.open_exam(store, cases, learner_id) is not None:
+        st.caption("You have an exam running: finish or hand it in on the Exam page before you start another.")
+        if st.button("Go to my exam", key="exam-running"):
+            st.switch_page(exam_page.page(), query_params=dict(st.query_params))
+        return
+    if st.button(f"Start an exam of this area ({len(plan.case_ids)} case(s))", type="primary", key="exam-weakest"):
+        try:
+            exam_page.start_plan(store, cases, learner_id, plan)
+        except exam.ExamError as error:
+            st.error(str(error), icon="🛑")
+            return
+        st.switch_page(exam_page.page(), query_params=dict(st.query_params))

@@ -5,7 +5,7 @@ import random
 
 import streamlit as st
 
-from ..play import progress
+from ..play import peers, progress
 from ..content.model import Case
 from ..store import StoreError
 from . import common, components, player
@@ -23,7 +23,9 @@ def matches(case: Case, text: str) -> bool:
     return all(word in haystack for word in text.lower().split())
 
 
-def filter_cases(cases: list[Case], *, regions=(), origins=(), specialties=(), difficulties=(), text="") -> list[Case]:
+def filter_cases(cases: list[Case], *, regions=(), origins=(), specialties=(), difficulties=(), text="",
+                 bands: dict[str, str | None] | None = None, band_filter=()) -> list[Case]:
+    """The cases matching every filter; ``band_filter`` keeps those whose peer band (``bands``) is chosen."""
     out = []
     for case in cases:
         if regions and not set(regions) & set(case.tags.region):
@@ -33,6 +35,8 @@ def filter_cases(cases: list[Case], *, regions=(), origins=(), specialties=(), d
         if specialties and not set(specialties) & set(case.tags.specialty):
             continue
         if difficulties and case.difficulty not in difficulties:
+            continue
+        if band_filter and (bands or {}).get(case.id) not in band_filter:
             continue
         if text and not matches(case, text):
             continue
@@ -74,11 +78,17 @@ def render() -> None:
         return
     with st.container(border=True):
         text = st.text_input("Search", placeholder="e.g. neck, spine, woman", key="library-search")
-        cols = st.columns(3)
+        cols = st.columns(4)
         regions = cols[0].multiselect("Region", sorted({r for c in cases for r in c.tags.region}), key="f-region")
         specialties = cols[1].multiselect("Specialty", sorted({s for c in cases for s in c.tags.specialty}), key="f-specialty")
         difficulties = cols[2].multiselect("Difficulty", [d for d in DIFFICULTIES if any(c.difficulty == d for c in cases)], key="f-difficulty")
-    shown = filter_cases(cases, regions=regions, specialties=specialties, difficulties=difficulties, text=text)
+        band_filter = cols[3].multiselect(
+            "Peer difficulty", [name for name, _floor in peers.BANDS], key="f-band",
+            help=f"From first attempts on this server: easier, moderate or harder for the learners here "
+                 f"(a case has a band once {peers.MIN_N} learners answered its questions)")
+    bands = _bands(current.cases) if band_filter else None
+    shown = filter_cases(cases, regions=regions, specialties=specialties, difficulties=difficulties, text=text,
+                         bands=bands, band_filter=band_filter)
     top = st.columns([3, 1])
     top[0].caption(f"{len(shown)} of {len(cases)} cases")
     if top[1].button("🎲 Random case", disabled=not shown, key="random-case"):
@@ -105,6 +115,11 @@ def render() -> None:
                 player.open_case(case.id)
     if st.session_state.pop(player.TOP_KEY, False):
         components.scroll_to("library-top")
+
+
+def _bands(cases) -> dict[str, str | None]:
+    store = common.store()
+    return peers.library_bands(store, cases) if store is not None else {}
 
 
 def _statuses(cases: list[Case], learner: str | None) -> dict[str, progress.CaseStatus]:

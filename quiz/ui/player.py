@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..play import calibration, differential, engine
+from ..play import calibration, differential, engine, peers
 from ..content.model import Case
 from ..store import Store, StoreError
 from . import common, components, pad
@@ -172,7 +172,8 @@ def render(case: Case, store: Store, learner: str) -> None:
 
     around = components.Around(before_form, after_question, form_end, after_feedback, after_trace)
     components.play(view, key, on_commit, acknowledged, on_continue,
-                    notices=dict([notice]) if notice else None, around=around)
+                    notices=dict([notice]) if notice else None, around=around,
+                    peer_stats=lambda: peers.stats_for_case(store, case))
     if view.finished and acknowledged >= view.total_stages:
         st.divider()
         left, right = st.columns(2)

@@ -1,13 +1,15 @@
-"""Quick-fire review over the cross-case questions, and "review my mistakes" from the learner's history."""
+"""Quick-fire review over the cross-case questions, and spaced review of what the learner missed (FSRS)."""
 from __future__ import annotations
 
 import random
+from datetime import datetime
 
 import streamlit as st
 
-from ..play import engine, progress
+from ..play import engine, progress, schedule
 from ..content.model import Question
 from ..store import StoreError
+from ..store import now as server_now
 from . import common, components
 
 
@@ -41,11 +43,11 @@ def render() -> None:
     current = common.content()
     learner = common.learner_name()
     st.title("Review")
-    quick, mine = st.tabs(["Quick-fire questions", "Review my mistakes"])
+    due, quick = st.tabs(["Due today", "Quick-fire questions"])
+    with due:
+        _due_today(current, learner)
     with quick:
         _quick_fire(current, learner)
-    with mine:
-        _my_mistakes(current, learner)
 
 
 def _finished_cases(learner: str | None) -> set[str]:
@@ -55,7 +57,7 @@ def _finished_cases(learner: str | None) -> set[str]:
     if store is None:
         return set()
     try:
-        return {r.case_id for r in store.attempts(store.learner_id(learner)) if r.finished_at is not None}
+        return {r.case_id for r in store.attempts(common.learner_id(store, learner)) if r.finished_at is not None}
     except StoreError as error:  # every question stays locked: nothing can show that it was finished
         st.error(str(error), icon="🛑")
         return set()
@@ -105,7 +107,9 @@ def _quick_fire(current, learner: str | None) -> None:
             store = common.store()
             if store is not None:
                 try:
-                    store.record_review(store.learner_id(learner), question.id, st.session_state[f"{key}-checked"], correct)
+                    learner_id = common.learner_id(store, learner)
+                    store.record_review(learner_id, question.id, st.session_state[f"{key}-checked"], correct)
+                    schedule.record_review(store, learner_id, None, question.id, 1.0 if correct else 0.0)
                 except StoreError as error:
                     st.error(f"This answer was not saved to your progress. {error}", icon="🛑")
                 else:
@@ -119,49 +123,100 @@ def _quick_fire(current, learner: str | None) -> None:
             st.rerun()
 
 
-def _my_mistakes(current, learner: str | None) -> None:
+def _due_label(due: datetime, now: datetime) -> str:
+    due = schedule.utc(due)
+    if due <= now:
+        return "due now"
+    if due.date() == now.date():
+        return f"due today at {due:%H:%M} UTC"
+    return f"due {due:%Y-%m-%d}"
+
+
+def _item_question(current, item: schedule.ReviewItem, finished: set[str]):
+    """The question behind a card, with what it may show; None if the content changed or it would spoil."""
+    if item.case_id is None:  # a review-bank question: only once every case it draws on is finished
+        bank = {q.id: q for q in progress.unlocked_review(current.bank.review if current.bank else (), finished)}
+        question = bank.get(item.question_id)
+        return (engine.review_question(question), "Quick-fire question", ()) if question else None
+    case = current.cases.get(item.case_id)
+    found = engine.find_question(case, item.question_id) if case else None
+    if found is None:
+        return None
+    index, question = found
+    where = f"{case.title} · Stage {index + 1} of {len(case.stages)}: {components.kind_label(case.stages[index].kind)}"
+    return question, where, schedule.findings_until(case, item.question_id)
+
+
+def _due_today(current, learner: str | None) -> None:
+    """What the schedule says is due today, one at a time; each answer is a review of the item's card."""
     if not learner:
-        st.info("Type your display name in the sidebar to see the questions you missed.", icon="👤")
+        st.info("Type your display name in the sidebar to review the questions you missed.", icon="👤")
         return
     store = common.store()
     if store is None:
         return
     try:
-        learner_id = store.learner_id(learner)
-        history = store.answer_history(learner_id)
+        learner_id = common.learner_id(store, learner)
+        now = server_now()
+        schedule.sync(store, learner_id, now=now)
     except StoreError as error:
         st.error(str(error), icon="🛑")
         return
-    frame = progress.history_frame(history, current.cases)
-    missed = progress.mistakes(frame)
-    if missed.empty:
-        st.success("No mistakes to review: every question you answered last time earned full credit." if not frame.empty
-                   else "Nothing to review yet: play a case first.")
-        return
-    corrected = progress.without_corrected(missed, store.review_history(learner_id))
-    items = []
-    for row in missed.itertuples():
-        key = f"mistake-{row.case_id}-{row.question_id}-{row.attempt_id}"
-        # A mistake answered correctly leaves the list, but not while its feedback is still on screen.
-        if row.Index not in corrected.index and f"{key}-checked" not in st.session_state:
-            continue
-        case = current.cases.get(row.case_id)
-        found = engine.find_question(case, row.question_id) if case else None
-        if found is not None:  # else the case was edited or removed since
-            items.append((row, key, case, *found))
-    if not items:
-        st.success("No mistakes left: you have answered every one correctly since.")
-        return
-    st.caption(f"{len(items)} question(s) where your latest answer was not the best one. Try them again: "
-               "a correct answer takes a question off this list.")
-    for row, key, case, stage_index, question in items:
-        stage = case.stages[stage_index]
-        where = f"Stage {stage_index + 1} of {len(case.stages)}: {components.kind_label(stage.kind)}"
-        context = f"{case.title} · {where}"
-        with st.expander(f"{case.title} · {where} · {question.prompt}"):
+    finished = _finished_cases(learner)
+    cards = [(i, _item_question(current, i, finished)) for i in schedule.items(store, learner_id)]
+    cards = [(i, q) for i, q in cards if q is not None]  # else edited or removed since, or still locked
+    # The item answered last stays on screen with its feedback until the learner moves on.
+    held = st.session_state.get("due-held")
+    due = schedule.due_today([i for i, _q in cards], now)
+    missed = schedule.missed([i for i, _q in cards])
+    by_item = {i.item: q for i, q in cards}
+    current_item = next((i for i, _q in cards if i.item == held), None) or (due[0] if due else None)
+    if current_item is None:
+        st.success("Nothing due today." + (" Come back on the dates below." if missed else
+                                           " Questions you miss, or get right while unsure, come back here."))
+    else:
+        st.caption(f"{len(due)} item(s) due today. Answer each as if for the first time: the scheduler brings "
+                   "it back sooner after a miss and later after a sure right answer.")
+        _review_item(store, learner_id, current_item, by_item[current_item.item], now)
+    # Read again: the answer just given may have made an item learned.
+    _missed_list(schedule.missed([i for i in schedule.items(store, learner_id) if i.item in by_item]), by_item, now)
+
+
+def _review_item(store, learner_id: int, item: schedule.ReviewItem, found, now: datetime) -> None:
+    question, where, context = found
+    rounds = st.session_state.setdefault("due-rounds", {})
+    key = f"due-{item.item}-{rounds.get(item.item, 0)}"
+    for stage in context:  # the findings this question needs: its stage and the ones before, never a later one
+        with st.expander(f"Stage {stage.number}: {components.kind_label(stage.kind)} — {stage.heading}",
+                         expanded=stage is context[-1]):
             components.findings(stage.findings, quotes=False)
-            correct = _quick_fire_item(question, key, context)
-            if correct is not None and not st.session_state.get(f"{key}-saved"):
-                store.record_review(learner_id, question.id, st.session_state[f"{key}-checked"], correct,
-                                    case_id=case.id)
-                st.session_state[f"{key}-saved"] = True
+            for image in stage.images:
+                st.image(image.path, caption=f"{image.caption} ({image.credit})")
+    correct = _quick_fire_item(question, key, where)
+    if correct is None:
+        return
+    if not st.session_state.get(f"{key}-saved"):
+        result = engine.grade(question, st.session_state[f"{key}-checked"], _presentation_seed(key))
+        st.session_state[f"{key}-after"] = schedule.record_review(store, learner_id, item.case_id, item.question_id,
+                                                                  result.credit)
+        st.session_state[f"{key}-saved"] = True
+        st.session_state["due-held"] = item.item
+    after = st.session_state.get(f"{key}-after")
+    if after is not None:
+        st.info(f"Next review of this question: **{_due_label(after.due, now)}**"
+                + (" · learned: it leaves your missed list." if after.learned else "."), icon="📅")
+    if st.button("Next item →", type="primary", key=f"{key}-next"):
+        rounds[item.item] = rounds.get(item.item, 0) + 1
+        st.session_state.pop("due-held", None)
+        st.rerun()
+
+
+def _missed_list(missed: list[schedule.ReviewItem], by_item, now: datetime) -> None:
+    """Items the schedule still calls missed; each leaves once it is learned (see docs/study-modes.md)."""
+    st.subheader("Missed, still to learn")
+    if not missed:
+        st.caption("None: every question you missed is learned, or you have missed none yet.")
+        return
+    st.caption("An item leaves this list once the scheduler expects you to recall it a week from now.")
+    st.dataframe([{"Question": f"{by_item[i.item][1]} · {by_item[i.item][0].prompt}",
+                   "Next review": _due_label(i.due, now)} for i in missed], hide_index=True, width="stretch")

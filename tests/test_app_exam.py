@@ -1,0 +1,176 @@
+"""Exam mode in the real app (AppTest): no key before hand-in, the full review after, a resumed clock."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from apptest_support import answer_stage, assert_no_exception, click, page_app, page_text
+from conftest import REPO
+from quiz import store as store_module
+from quiz.content import loader
+from quiz.play import exam
+from study_support import best, withheld_texts, wrong
+
+CASES = loader.load_content(REPO / "content").cases
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'exam.sqlite3'}"
+    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
+    yield url
+    store_module.forget_stores()
+
+
+def two_cases():
+    return [CASES[c] for c in sorted(CASES)[:2]]
+
+
+def choose_and_start(at, chosen):
+    at.multiselect(key="exam-chosen").set_value([c.id for c in chosen])
+    at.run()
+    return click(at, "Start the exam")
+
+
+def test_the_set_up_lists_titles_never_a_diagnosis_or_the_origin():
+    at = page_app("exam", learner="Ana")
+    assert_no_exception(at)
+    picker = at.multiselect(key="exam-chosen")
+    shown = list(picker.options)  # as the page formats them
+    assert set(shown) == {c.title for c in CASES.values()}
+    text = page_text(at)
+    for case in CASES.values():
+        assert case.reveal.diagnosis not in text
+        assert case.tags.origin not in text.lower()
+
+
+def test_an_exam_end_to_end_holds_every_key_back_until_hand_in(database):
+    chosen = two_cases()
+    at = choose_and_start(page_app("exam", learner="Ana"), chosen)
+    assert_no_exception(at)
+    assert "Time left" in page_text(at)
+    hidden = set().union(*(withheld_texts(c) for c in chosen))
+    first, second = chosen
+    for index in range(len(first.stages)):  # the first case wrong at every stage, the second right but one stage
+        at = answer_stage(at, first, index, wrong)
+        assert_no_exception(at)
+        text = page_text(at)
+        leaked = [t for t in hidden if t in text]
+        assert not leaked, leaked
+        assert "Correct" not in text and "best answer" not in text.lower()
+    assert "Every stage of this case is committed" in page_text(at)
+    at = click(at, "Next case")
+    at = answer_stage(at, second, 0, best)
+    text = page_text(at)
+    assert not [t for t in hidden if t in text]
+    db = store_module.open_store(database)
+    assert exam.open_exam(db, CASES, db.learner_id("Ana")) is not None  # still running: one case not finished
+
+    at.checkbox(key=next(c.key for c in at.checkbox if c.key.endswith("-sure"))).check()
+    at = click(at.run(), "Hand in the exam")
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Your results" in text and "Time per stage" in text
+    assert first.reveal.diagnosis in text  # the finished case is reviewed in full, reveal included
+    assert any(o.explanation in text for q in first.stages[0].questions for o in q.options if o.explanation)
+    assert second.reveal.diagnosis not in text  # the unfinished one keeps its outcome for a later play
+    assert "outcome stays hidden" in text
+    assert exam.open_exam(db, CASES, db.learner_id("Ana")) is None
+    frame = at.dataframe[0].value
+    assert len(frame) == len(first.stages) + 1  # a row per committed stage
+
+
+def test_a_restart_resumes_the_running_exam_from_stored_times(database):
+    db = store_module.open_store(database)
+    learner = db.learner_id("Ana")
+    chosen = two_cases()
+    started = store_module.now() - timedelta(minutes=3)
+    exam.start(db, CASES, learner, [c.id for c in chosen], time_limit=timedelta(minutes=10), now=started)
+    at = page_app("exam", learner="Ana")  # a new session, as after a reload or a server restart
+    assert_no_exception(at)
+    left = next(m for m in at.metric if m.label == "Time left").value
+    minutes, seconds = map(int, left.split(":"))
+    assert 6 * 60 + 50 <= minutes * 60 + seconds <= 7 * 60
+    assert chosen[0].stages[0].heading in page_text(at)
+
+
+def test_an_exam_whose_time_ran_out_shows_its_results(database):
+    db = store_module.open_store(database)
+    learner = db.learner_id("Ana")
+    chosen = two_cases()
+    exam.start(db, CASES, learner, [c.id for c in chosen], time_limit=timedelta(minutes=5),
+               now=store_module.now() - timedelta(minutes=6))
+    at = page_app("exam", learner="Ana")
+    assert_no_exception(at)
+    assert "Time left" not in page_text(at)  # it ended at its deadline; nothing to play
+    [ended] = exam.exams_of(db, learner)
+    assert ended.finished_at == ended.deadline
+    at.selectbox(key="exam-past").set_value(ended.id)
+    at = click(at.run(), "Show its results")
+    assert "Time ran out" in page_text(at)
+
+
+NAVIGATION = """
+import streamlit as st
+from quiz.ui import dashboard, exam
+st.navigation([st.Page(dashboard.render, title="My progress", url_path="progress", default=True), exam.page()]).run()
+"""
+
+
+def test_the_weakest_area_button_on_my_progress_starts_an_exam_of_it(database):
+    from streamlit.testing.v1 import AppTest
+
+    from quiz.play import progress
+    from study_support import T0, play
+
+    db = store_module.open_store(database)
+    learner = db.learner_id("Weak")
+    for case in CASES.values():  # every case played: wrong throughout on one, right on the rest
+        play(db, learner, case, wrong if case.id == sorted(CASES)[0] else best, T0)
+    frame = progress.history_frame(db.answer_history(learner), CASES)
+    area = progress.weakest_area(frame)
+    assert area is not None
+    store_module.forget_stores()
+    at = AppTest.from_string(NAVIGATION, default_timeout=60)
+    at.query_params["learner"] = "Weak"
+    at.run()
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Weak areas" in text and "Your weakest area" in text
+    assert any(f.value is not None and "Accuracy (%)" in f.value.columns for f in at.dataframe)
+    at = click(at, "Start an exam of this area")
+    assert_no_exception(at)
+    running = exam.open_exam(db, CASES, learner)
+    assert running is not None
+    [record] = [r for r in exam.exams_of(db, learner) if r.id == running]
+    assert set(record.case_ids) <= set(progress.cases_in_area(CASES, area)) and record.case_ids
+    text = page_text(at)  # now on the exam page, the first case open, the reason said
+    assert "Time left" in text and CASES[record.case_ids[0]].title in text
+    assert "Your weakest area" in text
+
+
+def test_committing_the_last_stage_ends_the_exam_and_shows_the_results(database):
+    case = CASES[sorted(CASES)[0]]
+    at = choose_and_start(page_app("exam", learner="Ana"), [case])
+    for index in range(len(case.stages)):
+        at = answer_stage(at, case, index, best)
+        assert_no_exception(at)
+    text = page_text(at)
+    assert "Your results" in text and case.reveal.diagnosis in text
+    assert next(m for m in at.metric if m.label == "Score").value == "100%"
+
+
+def test_a_late_commit_is_refused_and_the_page_shows_the_results(database, monkeypatch):
+    case = CASES[sorted(CASES)[0]]
+    at = choose_and_start(page_app("exam", learner="Ana"), [case])
+    db = store_module.open_store(database)
+    [record] = exam.exams_of(db, db.learner_id("Ana"))
+    later = record.deadline + timedelta(seconds=1)
+    monkeypatch.setattr(exam, "server_now", lambda: later)  # the server's clock, past the deadline
+    at = answer_stage(at, case, 0, best)
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Time is up" in text and "not saved" in text
+    assert "Your results" in text and "Time ran out" in text
+    assert db.committed_choices(exam.load(db, CASES, record.id, record.learner_id).attempt_ids[case.id]) == []

@@ -1,0 +1,70 @@
+"""Peer statistics in the real app (AppTest): after the commit, hidden below 5 first attempts; the library's band filter."""
+from __future__ import annotations
+
+import pytest
+
+from apptest_support import answer_stage, assert_no_exception, page_app, page_text
+from conftest import REPO
+from quiz import store as store_module
+from quiz.content import loader
+from quiz.play import peers
+from study_support import T0, best, play, wrong
+
+CASES = loader.load_content(REPO / "content").cases
+CASE = CASES[sorted(CASES)[0]]
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'peers.sqlite3'}"
+    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
+    yield url
+    store_module.forget_stores()
+
+
+def others_played(url, count, pick):
+    db = store_module.open_store(url)
+    for n in range(count):
+        play(db, db.learner_id(f"Peer {n}"), CASE, pick, T0, stages=1)
+
+
+def commit_first_stage(learner="Viewer"):
+    at = page_app("library", learner=learner, case=CASE.id)
+    assert_no_exception(at)
+    assert "How others answered" not in page_text(at)  # nothing of it before the commit
+    at = answer_stage(at, CASE, 0, best)
+    assert_no_exception(at)
+    return at
+
+
+def test_with_four_first_attempts_the_figures_stay_hidden(database):
+    others_played(database, 3, wrong)  # three colleagues and the viewer: four first attempts
+    text = page_text(commit_first_stage())
+    assert "How others answered" in text
+    assert f"Shown once {peers.MIN_N} learners" in text
+    assert "First attempts on this server" not in text and "%" not in text.split("How others answered", 1)[1]
+
+
+def test_with_five_first_attempts_each_option_share_is_shown_with_n(database):
+    others_played(database, 4, wrong)  # four colleagues chose a wrong option, the viewer the best one
+    at = commit_first_stage()
+    text = page_text(at)
+    assert "First attempts on this server, n = 5" in text
+    for question in CASE.stages[0].questions:
+        best_label = next(o.label for o in question.options if o.id == question.answer)
+        wrong_label = next(o.label for o in question.options if o.id == wrong(question))
+        assert f"- {best_label} (best): 20%" in text
+        assert f"- {wrong_label}: 80%" in text
+    assert "difficulty: harder" in text  # p = 0.2
+
+
+def test_the_library_filters_by_peer_difficulty_band(database):
+    others_played(database, 5, wrong)  # the first stage of CASE is "harder" for the learners here
+    at = page_app("library", learner="Viewer")
+    assert_no_exception(at)
+    at.multiselect(key="f-band").set_value(["harder"]).run()
+    text = page_text(at)
+    assert CASE.title in text
+    assert not [c.title for c in CASES.values() if c.id != CASE.id and c.title in text]  # no band yet: not harder
+    at.multiselect(key="f-band").set_value(["easier"]).run()
+    assert CASE.title not in page_text(at)
