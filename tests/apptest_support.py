@@ -41,7 +41,7 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def page_text(at: AppTest) -> str:
+def page_text(at: AppTest, *, flattened: bool = True) -> str:
     """Every piece of text the page sends to the browser, hidden popovers and expanders included.
 
     Followed by the same text flattened (:func:`flat`), so that a multi-line finding is found
@@ -62,7 +62,7 @@ def page_text(at: AppTest) -> str:
     for frame in at.dataframe:
         parts.append(frame.value.to_csv())
     raw = "\n".join(parts)
-    return f"{raw}\n{flat(raw)}"
+    return f"{raw}\n{flat(raw)}" if flattened else raw
 
 
 def assert_no_exception(at: AppTest) -> None:

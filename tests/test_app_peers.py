@@ -39,7 +39,7 @@ def commit_first_stage(learner="Viewer"):
 
 def test_with_four_first_attempts_the_figures_stay_hidden(database):
     others_played(database, 3, wrong)  # three colleagues and the viewer: four first attempts
-    text = page_text(commit_first_stage())
+    text = page_text(commit_first_stage(), flattened=False)
     assert "How others answered" in text
     assert f"Shown once {peers.MIN_N} learners" in text
     assert "First attempts on this server" not in text and "%" not in text.split("How others answered", 1)[1]
