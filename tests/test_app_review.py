@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from apptest_support import assert_no_exception, finish_case, page_app, page_text
+from apptest_support import assert_no_exception, finish_case, flat, page_app, page_text
 from conftest import REPO
 from quiz import store as store_module
 from quiz.content import loader
@@ -147,7 +147,7 @@ def test_a_due_item_answered_shows_its_next_due_date_and_only_earlier_findings(d
     question = question_of(radio, case)
     index = engine.find_question(case, question.id)[0]
     text = page_text(at)
-    assert all(f.text in text for s in case.stages[:index + 1] for f in s.findings)
+    assert all(flat(f.text) in text for s in case.stages[:index + 1] for f in s.findings)
     later = [f.text for s in case.stages[index + 1:] for f in s.findings]
     assert not [t for t in later if t in text]  # never a later stage's findings
     seed = at.session_state[f"{radio.key.removesuffix('-choice')}-seed"]  # options in this showing's order

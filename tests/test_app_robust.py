@@ -182,9 +182,9 @@ def test_b7_over_time_shows_points_and_attempts_show_no_none():
     at = page_app("dashboard", learner="One Day")
     assert_no_exception(at)
     specs = [c.proto.spec for c in charts(at)]
-    assert len(specs) == 3 and any('"point"' in s for s in specs)  # a single day is a point, not an empty line
+    assert len(specs) >= 3 and any('"point"' in s for s in specs)  # a single day is a point, not an empty line
     assert all('"labelLimit"' in s for s in specs[:2])  # labels are not cut
-    attempts = at.dataframe[0].value
+    [attempts] = [d.value for d in at.dataframe if "not yet" in d.value.to_csv()]  # the attempts table
     assert "None" not in attempts.to_csv() and attempts.isna().sum().sum() == 0
     assert list(attempts.iloc[0]) [2] == "not yet"
 
