@@ -62,6 +62,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -155,7 +156,7 @@ class Browser:
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.closed = False
-        self.last_message = 0.0
+        self.recent: deque[tuple[float, str]] = deque(maxlen=6)  # (moment, kind) of the last messages received
         self.on_element, self.on_full_run, self.on_full_run_start = on_element, on_full_run, on_full_run_start
 
     async def open(self) -> None:
@@ -218,9 +219,15 @@ class Browser:
     async def _read(self) -> None:
         try:
             async for data in self.ws:
-                now = self.last_message = time.monotonic()
+                now = time.monotonic()
                 message = ForwardMsg.FromString(data)
                 kind = message.WhichOneof("type")
+                if kind == "new_session" and message.metadata.run.fragment_ids:
+                    self.recent.append((now, "new_session(fragment)"))
+                elif kind == "script_finished":
+                    self.recent.append((now, ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)))
+                else:
+                    self.recent.append((now, kind))
                 if kind == "delta":
                     if message.delta.WhichOneof("type") == "new_element":
                         element = message.delta.new_element
@@ -611,17 +618,21 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
             shown = [f"alert {e.alert.body[:90]!r}" if e.WhichOneof("type") == "alert"
                      else f"exception {e.exception.type}: {e.exception.message[:160]!r}"
                      for e in pupil.browser.elements.values() if e.WhichOneof("type") in ("alert", "exception")]
+            recent = ", ".join(f"{kind} -{time.monotonic() - at:.1f}s" for at, kind in pupil.browser.recent)
             print(f"  {pupil.nickname} missed {pupil.missed}; polling timers {len(pupil.browser.timers)}; "
-                  f"last message {time.monotonic() - pupil.browser.last_message:.1f}s ago; its page shows {shown}",
-                  flush=True)
+                  f"its page shows {shown}; its last messages: {recent}", flush=True)
         disconnected = sum(1 for p in joined if p.browser.closed)
         if disconnected or missed:
             print(f"  {disconnected} of {len(joined)} websockets closed by the server", flush=True)
-            errors = sorted({line.strip() for server in servers
-                             for line in server.log.read_text(errors="replace").splitlines()
-                             if re.match(r"\s*[\w.]*(Error|Exception)\b", line)})
-            print(f"  server logs: {len(errors)} distinct error lines" + "".join(f"\n    {e[:200]}" for e in errors[:5]),
-                  flush=True)
+            errors: dict[str, list[str]] = {}  # error line -> the lines before its first occurrence
+            for server in servers:
+                lines = server.log.read_text(errors="replace").splitlines()
+                for number, line in enumerate(lines):
+                    if re.match(r"\s*[\w.]*(Error|Exception)\b", line):
+                        errors.setdefault(line.strip(), lines[max(0, number - 6):number])
+            print(f"  server logs: {len(errors)} distinct error lines", flush=True)
+            for line, before in list(errors.items())[:3]:
+                print("    " + "\n    ".join(b[:160] for b in before) + f"\n    {line[:200]}", flush=True)
         for name, p95, gone in per_action:
             print(f"  {name:<22} follow p95 {p95:6.2f}s" + (f"  ({gone} did not follow)" if gone else ""), flush=True)
         return {
