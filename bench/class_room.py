@@ -156,7 +156,7 @@ class Browser:
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.closed = False
-        self.recent: deque[tuple[float, str]] = deque(maxlen=6)  # (moment, kind) of the last messages received
+        self.recent: deque[tuple[float, str]] = deque(maxlen=14)  # (moment, kind) of the last messages received
         self.on_element, self.on_full_run, self.on_full_run_start = on_element, on_full_run, on_full_run_start
 
     async def open(self) -> None:
@@ -381,13 +381,14 @@ class Server:
         return 0.0
 
 
-def start_servers(count: int, env: dict[str, str], work: Path) -> list[Server]:
+def start_servers(count: int, env: dict[str, str], work: Path, flags: list[str] = ()) -> list[Server]:
     servers = []
     for number in range(count):
         port = free_port()
         log = work / f"server-{number}.log"
         command = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless=true",
-                   f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"]
+                   f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
+                   *(f"--{flag}" for flag in flags)]
         with log.open("w") as out:
             process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=out,
                                        stderr=subprocess.STDOUT)
@@ -488,7 +489,8 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
     if url == "sqlite":
         url = f"sqlite:///{work / 'class.sqlite3'}"
     store = open_store(url)
-    servers = start_servers(processes, {"QUIZ_DATABASE_URL": url, "QUIZ_INSTRUCTOR_PASSCODE": PASSCODE}, work)
+    servers = start_servers(processes, {"QUIZ_DATABASE_URL": url, "QUIZ_INSTRUCTOR_PASSCODE": PASSCODE}, work,
+                            args.flag)
     pupils: list[Pupil] = []
     try:
         await asyncio.gather(*(warm_up(s.port) for s in servers))
@@ -674,6 +676,8 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of measuring the lobby's polling")
     parser.add_argument("--follow-timeout", type=float, default=30.0, help="seconds a student may take to follow")
     parser.add_argument("--case", help="case id (default: the case with the fewest stages)")
+    parser.add_argument("--flag", action="append", default=[], metavar="SECTION.OPTION=VALUE",
+                        help="a Streamlit option for the app processes, e.g. runner.fastReruns=false (repeatable)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="20 students, 1 process, SQLite, 1 stage (about a minute)")
     args = parser.parse_args()
