@@ -1,5 +1,5 @@
-"""The live-class core (quiz.classroom): codes, the state machine, authority, answers, tallies,
-results, concurrency from threads and processes, and a server restart mid-session.
+"""The live-class core (quiz.classroom): codes, authority, answers, tallies, results, concurrency
+from threads and processes, and a server restart mid-session. The state machine alone: test_class_machine.py.
 
 Every test taking ``url`` runs on SQLite and, with QUIZ_TEST_POSTGRES_URL set, on PostgreSQL.
 """
@@ -86,42 +86,6 @@ def test_typed_codes_are_normalised(typed, expected):
 
 def test_join_url_is_the_app_root_with_the_code():
     assert C.join_url("https://class.example.org/", "K7M2QX") == "https://class.example.org/?join=K7M2QX"
-
-
-# --- the state machine -------------------------------------------------------------
-
-def test_transitions_walk_a_case_from_lobby_to_end():
-    stage, phase = 0, C.LOBBY
-    seen = [(stage, phase)]
-    for action in ["start"] + ["open", "close", "reveal", "advance"] * TOTAL + ["end"]:
-        stage, phase = C.transition(stage, phase, action, TOTAL)
-        seen.append((stage, phase))
-    assert seen[:6] == [(0, C.LOBBY), (0, C.WAITING), (0, C.OPEN), (0, C.CLOSED), (0, C.REVEALED), (1, C.WAITING)]
-    assert seen[-2:] == [(TOTAL, C.FINAL), (TOTAL + 1, C.ENDED)]
-
-
-@pytest.mark.parametrize("phase, action", [
-    (C.LOBBY, "open"), (C.LOBBY, "reveal"), (C.WAITING, "close"), (C.WAITING, "reveal"), (C.WAITING, "advance"),
-    (C.OPEN, "advance"), (C.CLOSED, "close"), (C.CLOSED, "advance"), (C.REVEALED, "open"), (C.REVEALED, "reveal"),
-    (C.FINAL, "open"), (C.FINAL, "advance"), (C.ENDED, "open"), (C.ENDED, "end"), (C.OPEN, "start"), (C.OPEN, "fly")])
-def test_transitions_refuse_moves_out_of_order(phase, action):
-    with pytest.raises(C.NotAllowed):
-        C.transition(1, phase, action, TOTAL)
-
-
-def test_reopening_and_revealing_straight_from_open():
-    assert C.transition(0, C.CLOSED, "open", TOTAL) == (0, C.OPEN)
-    assert C.transition(0, C.OPEN, "reveal", TOTAL) == (0, C.REVEALED)
-
-
-@pytest.mark.parametrize("stage, phase, revealed, final", [
-    (0, C.LOBBY, 0, False), (1, C.OPEN, 1, False), (1, C.REVEALED, 2, False), (3, C.FINAL, 3, True)])
-def test_ending_keeps_how_far_the_class_got(stage, phase, revealed, final):
-    end_stage, end_phase = C.transition(stage, phase, "end", TOTAL)
-    state = C.SessionState(1, "AAAAAA", "x", end_stage, end_phase, 1, None, None)
-    assert C.revealed_stages(state, TOTAL) == revealed
-    assert C.final_shown(state, TOTAL) is final
-    assert C.shown_stage(state, TOTAL) is None
 
 
 # --- authority -----------------------------------------------------------------
