@@ -7,14 +7,24 @@ from quiz.ui import author
 
 st.set_page_config(page_title="Case-based differential diagnosis", page_icon="🩺", layout="wide")
 
-# ``/?join=CODE`` (the link and QR code an instructor projects) lands on the student's class page.
-joining = JOIN_PARAM in st.query_params
-pages = [
-    st.Page(library.render, title="Cases", icon="📚", url_path="cases", default=not joining),
-    st.Page(review.render, title="Review", icon="🔁", url_path="review"),
-    st.Page(dashboard.render, title="My progress", icon="📈", url_path="progress"),
-    st.Page(class_student.render, title="Join a class", icon="🙋", url_path="class", default=joining),
-    st.Page(class_host.render, title="Teach a class", icon="🎓", url_path=class_host.URL_PATH),
-    st.Page(author.render, title="Author", icon="✍️", url_path=author.URL_PATH),
+PAGES = [  # (render, title, icon, url_path), in menu order
+    (library.render, "Cases", "📚", "cases"),
+    (review.render, "Review", "🔁", "review"),
+    (dashboard.render, "My progress", "📈", "progress"),
+    (class_student.render, "Join a class", "🙋", "class"),
+    (class_host.render, "Teach a class", "🎓", class_host.URL_PATH),
+    (author.render, "Author", "✍️", author.URL_PATH),
 ]
+
+# ``/?join=CODE`` (the link and QR code an instructor projects) lands on the student's class page.
+home = "class" if JOIN_PARAM in st.query_params else "cases"
+pages = []
+for render, title, icon, url_path in PAGES:
+    if url_path == home:
+        # Streamlit serves the default page at the root only, so the page's own path (``/cases``,
+        # ``/class?join=...``) is kept by a hidden twin; the menu shows the root entry.
+        pages.append(st.Page(render, title=title, icon=icon, url_path=f"{url_path}-home", default=True))
+        pages.append(st.Page(render, title=title, icon=icon, url_path=url_path, visibility="hidden"))
+    else:
+        pages.append(st.Page(render, title=title, icon=icon, url_path=url_path))
 st.navigation(pages).run()

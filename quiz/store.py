@@ -72,6 +72,8 @@ class_sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=0),
+    # The case is kept out of self-study until the final reveal (instructor's choice); NULL in old databases.
+    sa.Column("hide_case", sa.Boolean),
 )
 
 class_students = sa.Table(
@@ -80,6 +82,8 @@ class_students = sa.Table(
     sa.Column("session_id", sa.Integer, sa.ForeignKey("class_sessions.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("nickname", sa.String(40), nullable=False),
     sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+    # SHA-256 of the phone's seat secret; NULL when the instructor released the seat (or in old databases).
+    sa.Column("seat_hash", sa.String(64)),
     sa.UniqueConstraint("session_id", "nickname", name="one_nickname_per_session"),
 )
 # Nicknames are unique ignoring case ("Ann" and "ann" are one student), even when both join at once.
@@ -97,6 +101,16 @@ class_answers = sa.Table(
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("student_id", "question_id", name="one_class_answer_per_question"),
     sa.Index("class_answers_by_question", "session_id", "question_id"),
+)
+
+# Every instructor-passcode attempt in flight or failed, shared by all sessions and processes, so
+# parallel guessing meets one counter (quiz.classroom.passcode). A right passcode deletes its row.
+passcode_attempts = sa.Table(
+    "passcode_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("outcome", sa.String(10), nullable=False),  # "pending" while checked, then "wrong"
+    sa.Column("source", sa.String(80)),
 )
 
 
@@ -161,6 +175,29 @@ def dispose_all() -> None:
         _engines.clear()
 
 
+#: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
+_ADDED_COLUMNS = ((class_sessions, "hide_case"), (class_students, "seat_hash"))
+
+
+def add_missing_columns(engine: sa.Engine) -> None:
+    """Bring a database made before these columns existed up to date: add the ones it lacks.
+
+    Idempotent and safe when several processes start at once (a column another process added
+    a moment ago is not an error).
+    """
+    for table, name in _ADDED_COLUMNS:
+        if name in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+            continue
+        column = table.c[name]
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} "
+                                     f"{column.type.compile(engine.dialect)}"))
+        except exc.SQLAlchemyError:
+            if name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+                raise
+
+
 @dataclass(frozen=True)
 class AttemptRecord:
     id: int
@@ -180,6 +217,7 @@ class Store:
         try:
             self.engine = engine_for(url)
             metadata.create_all(self.engine)
+            add_missing_columns(self.engine)
         except exc.SQLAlchemyError as error:
             raise explain(error, url) from None
 

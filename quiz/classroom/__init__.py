@@ -15,17 +15,18 @@ The pages use this package as ``from quiz import classroom``; the names below ar
 """
 from __future__ import annotations
 
-from .authority import Host, check_passcode
-from .codes import (ALPHABET, CODE_LENGTH, JOIN_PARAM, NICK_PARAM, NICKNAME_MAX, clean_nickname, join_url, new_code,
-                    normalise_code)
+from .authority import MIN_PASSCODE_LENGTH, Host, check_passcode, locked_until, passcode_problem
+from .codes import (ALPHABET, CODE_LENGTH, JOIN_PARAM, NICK_PARAM, NICKNAME_MAX, SEAT_PARAM, clean_nickname, join_url,
+                    new_code, normalise_code)
 from .errors import (AnsweringClosed, BadInput, ClassError, NicknameTaken, NoSuchSession, NoSuchStudent, NotAllowed,
-                     NotHost, SessionEnded, Stale)
+                     NotHost, PasscodeLocked, SessionEnded, Stale)
 from .machine import (ACTION_LABELS, CLOSED, ENDED, FINAL, LOBBY, OPEN, PHASE_LABELS, REVEALED, WAITING, SessionState,
                       allowed, can_answer, final_shown, key_shown, next_action, questions_shown, revealed_stages,
                       shown_stage, transition)
 from .reports import (RESULT_COLUMNS, grade_records, question_summary, result_rows, results_csv, stage_summary,
                       student_summary)
-from .storage import (Live, Student, act, answer_records, create_session, find_session, forget_polls, is_host, join,
-                      joined_count, live, my_answers, open_for_joining, poll_version, rejoin, running_sessions,
-                      session_state, students, submit, take_control, tallies)
+from .storage import (Live, Seat, Student, act, answer_records, cases_in_class, create_session, find_session,
+                      forget_polls, is_host, join, joined_count, live, my_answers, open_for_joining, poll_version,
+                      rejoin, release_seat, remove_student, roster, running_sessions, session_state, students, submit,
+                      take_control, tallies, try_passcode)
 from .student_view import StudentQuestion, StudentStage, StudentView, student_view

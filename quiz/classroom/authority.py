@@ -1,4 +1,4 @@
-"""Instructor authority: the host token and the instructor passcode. No I/O.
+"""Instructor authority: the host token, the instructor passcode and its lockout rule. No I/O.
 
 Instructor authority is a random *host token* returned when a session is created (or taken
 over with the instructor passcode). Only its SHA-256 is stored; every instructor operation
@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from .errors import NotHost
+
+#: The shortest instructor passcode the app accepts: a passphrase, not a PIN.
+MIN_PASSCODE_LENGTH = 12
+#: After this many wrong passcodes within WINDOW, from any session or process, guessing is locked:
+#: first for FIRST_LOCK after the latest failure, doubling with each further failure, at most MAX_LOCK.
+FAILURES_BEFORE_LOCK = 5
+WINDOW = timedelta(minutes=10)
+FIRST_LOCK = timedelta(seconds=30)
+MAX_LOCK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -35,9 +46,35 @@ def check_passcode(given: str | None, configured: str | None) -> bool:
     return hmac.compare_digest(given.strip().encode(), configured.strip().encode())
 
 
+def passcode_problem(configured: str | None) -> str | None:
+    """Why the configured passcode cannot be used (None when it can): missing, or too short to resist guessing."""
+    if not configured or not configured.strip():
+        return ("No instructor passcode is set: set QUIZ_INSTRUCTOR_PASSCODE or instructor_passcode in "
+                ".streamlit/secrets.toml.")
+    length = len(configured.strip())
+    if length < MIN_PASSCODE_LENGTH:
+        return (f"The instructor passcode is too short ({length} characters): set one of at least "
+                f"{MIN_PASSCODE_LENGTH} characters, e.g. four unrelated words, and restart the app.")
+    return None
+
+
 def require_passcode(given: str | None, configured: str | None) -> None:
-    if not configured:
-        raise NotHost("No instructor passcode is set: set QUIZ_INSTRUCTOR_PASSCODE or instructor_passcode in "
-                      ".streamlit/secrets.toml.")
+    problem = passcode_problem(configured)
+    if problem:
+        raise NotHost(problem)
     if not check_passcode(given, configured):
         raise NotHost("Wrong instructor passcode.")
+
+
+def locked_until(failures: Sequence[datetime], moment: datetime) -> datetime | None:
+    """Until when passcode guesses are refused, given the failures (and guesses in flight) of the last WINDOW.
+
+    None when a guess may be checked now. The lock runs from the latest failure and doubles with
+    every failure past the threshold, so a guesser anywhere gets a handful of tries per quarter hour.
+    """
+    recent = sorted(t for t in failures if t > moment - WINDOW)
+    if len(recent) < FAILURES_BEFORE_LOCK:
+        return None
+    lock = min(FIRST_LOCK * 2 ** (len(recent) - FAILURES_BEFORE_LOCK), MAX_LOCK)
+    until = recent[-1] + lock
+    return until if until > moment else None

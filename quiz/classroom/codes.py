@@ -11,7 +11,8 @@ from .errors import BadInput
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6
 JOIN_PARAM = "join"
-NICK_PARAM = "nick"
+NICK_PARAM = "nick"  # the nickname in older join links: dropped, a nickname is a label, never a key
+SEAT_PARAM = "seat"  # the phone's seat secret (see storage.join)
 NICKNAME_MAX = 24
 
 

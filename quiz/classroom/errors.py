@@ -30,6 +30,14 @@ class NotHost(ClassError):
     """The caller does not hold this session's current host token."""
 
 
+class PasscodeLocked(NotHost):
+    """Too many wrong instructor passcodes lately: no guess is checked until ``until`` (UTC)."""
+
+    def __init__(self, message: str, until):
+        super().__init__(message)
+        self.until = until
+
+
 class NotAllowed(ClassError):
     """The session's state does not allow this action (e.g. revealing before anyone could answer)."""
 

@@ -11,24 +11,27 @@ row (cached for a second per process) instead of rebuilding the page.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..content.model import Case, Question
-from ..store import Store, StoreError, as_utc, class_answers, class_sessions, class_students, now
-from .authority import Host, digest, require_passcode
+from ..store import Store, StoreError, as_utc, class_answers, class_sessions, class_students, now, passcode_attempts
+from .authority import WINDOW, Host, check_passcode, digest, locked_until, passcode_problem, require_passcode
 from .codes import CODE_LENGTH, clean_nickname, new_code, normalise_code
 from .errors import (AnsweringClosed, BadInput, ClassError, NicknameTaken, NoSuchSession, NoSuchStudent, NotHost,
-                     SessionEnded, Stale)
-from .machine import CLOSED, ENDED, LOBBY, OPEN, REVEALED, WAITING, SessionState, transition
+                     PasscodeLocked, SessionEnded, Stale)
+from .machine import CLOSED, ENDED, FINAL, LOBBY, OPEN, REVEALED, WAITING, SessionState, transition
+
+log = logging.getLogger(__name__)
 
 # --- reading sessions ----------------------------------------------------------
 
@@ -109,8 +112,13 @@ def forget_polls() -> None:
 
 # --- instructor operations -----------------------------------------------------
 
-def create_session(store: Store, case: Case, *, passcode: str | None, configured: str | None) -> Host:
-    """A new session for ``case`` in the lobby; returns the host token (shown to no one)."""
+def create_session(store: Store, case: Case, *, passcode: str | None, configured: str | None,
+                   hide_case: bool = True) -> Host:
+    """A new session for ``case`` in the lobby; returns the host token (shown to no one).
+
+    With ``hide_case`` (the default) the case is out of self-study until the class's final reveal,
+    so no one reads its key in the library while the class is answering.
+    """
     require_passcode(passcode, configured)
     token = secrets.token_urlsafe(32)
     for _ in range(20):
@@ -119,7 +127,7 @@ def create_session(store: Store, case: Case, *, passcode: str | None, configured
         try:
             session_id = store.run(lambda conn: conn.execute(class_sessions.insert().values(
                 code=code, case_id=case.id, stage_index=0, phase=LOBBY, host_secret=digest(token),
-                created_at=stamp, updated_at=stamp, version=1)).inserted_primary_key[0])
+                created_at=stamp, updated_at=stamp, version=1, hide_case=hide_case)).inserted_primary_key[0])
         except exc.IntegrityError:
             continue  # the code is taken: draw again
         return Host(int(session_id), code, token)
@@ -178,7 +186,13 @@ def act(store: Store, host: Host, action: str, *, expect: tuple[int, str], total
     return session_state(store, host.session_id)
 
 
-# --- students ----------------------------------------------------------------
+# --- students and their seats ---------------------------------------------------------
+#
+# A nickname is a label, not a key: joining gives the phone a random *seat secret* (kept in its
+# browser session and URL; only its SHA-256 is stored). Coming back after a reload or a dropped
+# connection presents the secret, never the nickname. A new device asking for a nickname in use
+# is refused, unless the instructor released that seat: then the next phone to join under the
+# nickname takes it over, answers and all, and the old phone's secret stops working.
 
 @dataclass(frozen=True)
 class Student:
@@ -186,6 +200,22 @@ class Student:
     session_id: int
     code: str
     nickname: str
+    seat: str = field(default="", repr=False)  # the phone's seat secret; never shown, never stored in clear
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One line of the instructor's list of students."""
+
+    id: int
+    nickname: str
+    joined_at: datetime
+    answers: int
+    seated: bool  # False once the instructor released the seat (the next phone to join takes it)
+
+
+def new_seat() -> str:
+    return secrets.token_urlsafe(18)
 
 
 def _student_by_name(conn, session_id: int, nickname: str):
@@ -195,47 +225,72 @@ def _student_by_name(conn, session_id: int, nickname: str):
 
 
 def join(store: Store, code: str, nickname: str) -> Student:
-    """Join a running session under a new nickname (unique in the session, ignoring case).
+    """Join a running session under a nickname (unique in the session, ignoring case); the phone gets a seat.
 
-    Raises :class:`NicknameTaken` when someone (perhaps the same student before a reload)
-    already has it: the page then asks whether to :func:`rejoin`.
+    A released seat with that nickname is taken over, with its answers. Raises
+    :class:`NicknameTaken` when a phone holds the nickname: a student on a new device asks the
+    instructor to release the seat; anyone else picks another nickname.
     """
     state = open_for_joining(store, code)
     nickname = clean_nickname(nickname)
+    seat = new_seat()
     stamp = now()
-    source = sa.select(sa.literal(state.id, sa.Integer), sa.literal(nickname, sa.String), sa.literal(stamp, sa.DateTime(timezone=True))).where(
+    source = sa.select(sa.literal(state.id, sa.Integer), sa.literal(nickname, sa.String),
+                       sa.literal(stamp, sa.DateTime(timezone=True)), sa.literal(digest(seat), sa.String)).where(
         ~sa.exists().where(class_students.c.session_id == state.id,
                            sa.func.lower(class_students.c.nickname) == nickname.lower()),
         sa.exists().where(class_sessions.c.id == state.id, class_sessions.c.phase != ENDED))
-    statement = (class_students.insert().from_select(["session_id", "nickname", "joined_at"], source)
+    statement = (class_students.insert().from_select(["session_id", "nickname", "joined_at", "seat_hash"], source)
                  .execution_options(preserve_rowcount=True))
+    claim = (class_students.update()
+             .where(class_students.c.session_id == state.id,
+                    sa.func.lower(class_students.c.nickname) == nickname.lower(),
+                    class_students.c.seat_hash.is_(None),
+                    sa.exists().where(class_sessions.c.id == state.id, class_sessions.c.phase != ENDED))
+             .values(seat_hash=digest(seat)).execution_options(preserve_rowcount=True))
 
     def work(conn):
-        inserted = conn.execute(statement).rowcount
-        row = _student_by_name(conn, state.id, nickname)
-        return inserted, row
+        seated = conn.execute(statement).rowcount or conn.execute(claim).rowcount
+        return seated, _student_by_name(conn, state.id, nickname)
 
     try:
-        inserted, row = store.run(work)
+        seated, row = store.run(work)
     except exc.IntegrityError:  # the same nickname joined in the same instant
-        inserted, row = 0, None
-    if not inserted:
+        seated, row = 0, None
+    if not seated:
         if session_state(store, state.id).ended:
             raise SessionEnded(f"The class session {state.code} has ended.")
-        raise NicknameTaken(f"Someone in this session is already called {nickname!r}.")
-    return Student(int(row.id), state.id, state.code, row.nickname)
+        raise NicknameTaken(f"Someone in this session already uses the nickname {nickname!r}. If that is you on "
+                            "another phone, ask your instructor to release your seat, then join again; otherwise "
+                            "choose another nickname.")
+    return Student(int(row.id), state.id, state.code, row.nickname, seat)
 
 
-def rejoin(store: Store, code: str, nickname: str) -> Student:
-    """Come back as a student who joined before (a reload, another device, a server restart); answers are kept."""
+def rejoin(store: Store, code: str, seat: str | None) -> Student:
+    """Come back on the same phone (a reload, a dropped connection, a server restart): answers are kept."""
     state = find_session(store, code)
     if state is None:
         raise NoSuchSession(f"No class session has the code {normalise_code(code) or code!r}.")
-    nickname = clean_nickname(nickname)
-    row = store.run(lambda conn: _student_by_name(conn, state.id, nickname), write=False)
+    row = None
+    if seat:
+        row = store.run(lambda conn: conn.execute(sa.select(class_students.c.id, class_students.c.nickname).where(
+            class_students.c.session_id == state.id, class_students.c.seat_hash == digest(seat))).first(), write=False)
     if row is None:
-        raise NoSuchStudent(f"Nobody called {nickname!r} has joined session {state.code}.")
-    return Student(int(row.id), state.id, state.code, row.nickname)
+        raise NoSuchStudent(f"This phone no longer has a seat in session {state.code}: your instructor released or "
+                            "removed it. Join again with a nickname.")
+    return Student(int(row.id), state.id, state.code, row.nickname, seat)
+
+
+def _seat_problem(conn, student: Student) -> str | None:
+    """Why this phone no longer answers as ``student`` (None while the seat is its own)."""
+    stored = conn.execute(sa.select(class_students.c.seat_hash).where(
+        class_students.c.id == student.id, class_students.c.session_id == student.session_id)).first()
+    if stored is None:
+        return f"Your instructor removed you from session {student.code}. You can join again with a nickname."
+    if stored.seat_hash is None or not hmac.compare_digest(stored.seat_hash, digest(student.seat)):
+        return (f"Your instructor released your seat in session {student.code} for another phone: this phone no "
+                "longer answers under that nickname. Join again with another nickname if you need to.")
+    return None
 
 
 def joined_count(store: Store, session_id: int) -> int:
@@ -243,11 +298,55 @@ def joined_count(store: Store, session_id: int) -> int:
         class_students.c.session_id == session_id)).scalar_one(), write=False)
 
 
+def roster(store: Store, host: Host) -> list[Seat]:
+    """The students of the session in joining order, with their answer counts (instructor only)."""
+    _require_host(store, host)
+    answered = (sa.select(sa.func.count()).where(class_answers.c.student_id == class_students.c.id)
+                .scalar_subquery())
+    query = (sa.select(class_students.c.id, class_students.c.nickname, class_students.c.joined_at,
+                       answered.label("answers"), class_students.c.seat_hash.is_not(None).label("seated"))
+             .where(class_students.c.session_id == host.session_id).order_by(class_students.c.id))
+    return [Seat(int(r.id), r.nickname, as_utc(r.joined_at), int(r.answers), bool(r.seated))
+            for r in store.run(lambda conn: conn.execute(query).all(), write=False)]
+
+
+def _student_change(store: Store, host: Host, student_id: int, change) -> None:
+    """Apply ``change(conn)`` to one student of the host's session and bump the version (their phone notices)."""
+
+    def work(conn):
+        _check_host(conn, host)
+        if conn.execute(sa.select(class_students.c.id).where(
+                class_students.c.id == student_id, class_students.c.session_id == host.session_id)).first() is None:
+            raise NoSuchStudent("That student is no longer in this session.")
+        change(conn)
+        conn.execute(class_sessions.update().where(class_sessions.c.id == host.session_id).values(
+            version=class_sessions.c.version + 1, updated_at=now()))
+
+    store.run(work)
+
+
+def release_seat(store: Store, host: Host, student_id: int) -> None:
+    """Free a student's seat for a new phone: the next phone to join under the nickname gets it, answers kept."""
+    _student_change(store, host, student_id, lambda conn: conn.execute(
+        class_students.update().where(class_students.c.id == student_id).values(seat_hash=None)))
+
+
+def remove_student(store: Store, host: Host, student_id: int) -> None:
+    """Take a student and their answers out of the session (an offensive nickname, a stray phone)."""
+
+    def change(conn):
+        conn.execute(class_answers.delete().where(class_answers.c.student_id == student_id))
+        conn.execute(class_students.delete().where(class_students.c.id == student_id))
+
+    _student_change(store, host, student_id, change)
+
+
 # --- answers -------------------------------------------------------------------
 
 _P = {name: sa.bindparam(name, type_=kind) for name, kind in (
     ("session_id", sa.Integer()), ("student_id", sa.Integer()), ("stage_index", sa.Integer()),
-    ("question_id", sa.String()), ("option_id", sa.String()), ("answered_at", sa.DateTime(timezone=True)))}
+    ("question_id", sa.String()), ("option_id", sa.String()), ("answered_at", sa.DateTime(timezone=True)),
+    ("seat_hash", sa.String()))}
 _submit_statements: dict[str, sa.Insert] = {}
 
 
@@ -255,7 +354,7 @@ def _submit_statement(dialect: str):
     """INSERT ... SELECT ... ON CONFLICT DO UPDATE, built once per dialect.
 
     One statement that (a) takes the answer only if the session is open at that stage and the
-    student belongs to it, and (b) replaces the student's earlier answer to the question: the
+    student belongs to it, from the phone that holds the seat, and (b) replaces the student's earlier answer to the question: the
     unique (student, question) constraint makes a double click or a retry one answer. On
     PostgreSQL the session row is share-locked, so "close" waits for answers in flight and no
     answer lands after answering closed.
@@ -265,7 +364,7 @@ def _submit_statement(dialect: str):
                             _P["answered_at"])
                   .select_from(class_sessions.join(class_students, class_students.c.session_id == class_sessions.c.id))
                   .where(class_sessions.c.id == _P["session_id"], class_students.c.id == _P["student_id"],
-                         class_sessions.c.phase == OPEN, class_sessions.c.stage_index == _P["stage_index"]))
+                         class_students.c.seat_hash == _P["seat_hash"], class_sessions.c.phase == OPEN, class_sessions.c.stage_index == _P["stage_index"]))
         if dialect == "postgresql":
             source = source.with_for_update(read=True, of=class_sessions)
             insert = postgresql.insert(class_answers)
@@ -294,22 +393,34 @@ def _question(case: Case, stage_index: int, question_id: str) -> Question:
 def submit(store: Store, student: Student, case: Case, stage_index: int, question_id: str, option_id: str) -> None:
     """Record or change a student's answer while answering is open at that stage.
 
-    Raises :class:`AnsweringClosed` when the instructor closed answering (or moved on) first.
+    Raises :class:`AnsweringClosed` when the instructor closed answering (or moved on) first, and
+    :class:`NoSuchStudent` when this phone's seat was released or removed.
     """
     question = _question(case, stage_index, question_id)
     if option_id not in {o.id for o in question.options}:
         raise BadInput("That is not one of the options.")
     statement = _submit_statement(store.engine.dialect.name)
     params = {"session_id": student.session_id, "student_id": student.id, "stage_index": stage_index,
-              "question_id": question_id, "option_id": option_id, "answered_at": now()}
+              "question_id": question_id, "option_id": option_id, "answered_at": now(),
+              "seat_hash": digest(student.seat)}
     if store.run(lambda conn: conn.execute(statement, params).rowcount) != 1:
+        problem = store.run(lambda conn: _seat_problem(conn, student), write=False)
+        if problem:
+            raise NoSuchStudent(problem)
         raise AnsweringClosed("Answering is closed for this question: your answer was not changed.")
 
 
 def my_answers(store: Store, student: Student) -> dict[str, str]:
-    rows = store.run(lambda conn: conn.execute(sa.select(class_answers.c.question_id, class_answers.c.option_id).where(
-        class_answers.c.student_id == student.id)).all(), write=False)
-    return {question_id: option_id for question_id, option_id in rows}
+    """The student's stored answers; :class:`NoSuchStudent` once the phone lost its seat."""
+
+    def read(conn):
+        problem = _seat_problem(conn, student)
+        if problem:
+            raise NoSuchStudent(problem)
+        return conn.execute(sa.select(class_answers.c.question_id, class_answers.c.option_id).where(
+            class_answers.c.student_id == student.id)).all()
+
+    return {question_id: option_id for question_id, option_id in store.run(read, write=False)}
 
 
 def tallies(store: Store, session_id: int, question_ids: Iterable[str]) -> dict[str, dict[str, int]]:
@@ -334,11 +445,15 @@ class Live:
     joined: int
     answered: int  # students who answered every question of the stage on screen
     tallies: dict[str, dict[str, int]]
+    in_control: bool | None = None  # whether the given host still holds the session (None: not asked)
 
 
-def live(store: Store, session_id: int, case: Case) -> Live:
+def live(store: Store, session_id: int, case: Case, host: Host | None = None) -> Live:
+    """Counts and tallies of the stage on screen; with ``host``, also whether that window still steers."""
+
     def work(conn):
-        row = conn.execute(sa.select(class_sessions.c.version, class_sessions.c.phase, class_sessions.c.stage_index)
+        row = conn.execute(sa.select(class_sessions.c.version, class_sessions.c.phase, class_sessions.c.stage_index,
+                                     class_sessions.c.host_secret)
                            .where(class_sessions.c.id == session_id)).one()
         joined = conn.execute(sa.select(sa.func.count()).select_from(class_students)
                               .where(class_students.c.session_id == session_id)).scalar_one()
@@ -355,7 +470,8 @@ def live(store: Store, session_id: int, case: Case) -> Live:
                            .where(class_answers.c.session_id == session_id, class_answers.c.question_id.in_(ids))
                            .group_by(class_answers.c.student_id).having(sa.func.count() >= len(ids)).subquery())
             answered = conn.execute(sa.select(sa.func.count()).select_from(per_student)).scalar_one()
-        return Live(int(row.version), row.phase, int(row.stage_index), int(joined), int(answered), counts)
+        in_control = None if host is None else hmac.compare_digest(row.host_secret, digest(host.token))
+        return Live(int(row.version), row.phase, int(row.stage_index), int(joined), int(answered), counts, in_control)
 
     return store.run(work, write=False)
 
@@ -389,3 +505,64 @@ def answer_records(store: Store, host: Host) -> list[tuple[str, int, str, str, d
              .join(class_students, class_answers.c.student_id == class_students.c.id)
              .where(class_answers.c.session_id == host.session_id))
     return [tuple(row) for row in store.run(lambda conn: conn.execute(query).all(), write=False)]
+
+
+# --- a case kept out of self-study while a class plays it ------------------------------
+
+#: A session left running (never ended) stops hiding its case after this long without a move.
+HIDE_AT_MOST = timedelta(hours=12)
+
+
+def cases_in_class(store: Store) -> set[str]:
+    """Ids of the cases that running sessions keep out of self-study until their final reveal."""
+    query = (sa.select(class_sessions.c.case_id).distinct()
+             .where(class_sessions.c.hide_case.is_(True), class_sessions.c.phase.not_in((FINAL, ENDED)),
+                    class_sessions.c.updated_at > now() - HIDE_AT_MOST))
+    return set(store.run(lambda conn: conn.execute(query).scalars().all(), write=False))
+
+
+# --- the instructor passcode against parallel guessing ----------------------------------
+
+def try_passcode(store: Store, given: str | None, configured: str | None, *, source: str | None = None) -> bool:
+    """Check a typed instructor passcode against one failure counter shared by every session and process.
+
+    Each guess first takes a row ("pending") in ``passcode_attempts`` and counts the failures and
+    guesses in flight before it, in one serialised transaction, so 200 parallel sessions meet the
+    same lock as one: after FAILURES_BEFORE_LOCK failures within WINDOW, guesses are refused
+    unchecked (:class:`PasscodeLocked` says until when). A right passcode removes its row; a
+    wrong one stays as a failure and is logged.
+    """
+    problem = passcode_problem(configured)
+    if problem:
+        raise NotHost(problem)
+    moment = now()
+
+    def claim(conn):
+        # One guess at a time decides, across processes: PostgreSQL by a table lock taken first; SQLite
+        # because the INSERT takes the database's one write lock, so the count below sees every earlier guess.
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("LOCK TABLE passcode_attempts IN SHARE ROW EXCLUSIVE MODE"))
+        attempt_id = conn.execute(passcode_attempts.insert().values(
+            attempted_at=moment, outcome="pending", source=(source or "")[:80])).inserted_primary_key[0]
+        conn.execute(passcode_attempts.delete().where(passcode_attempts.c.attempted_at < moment - timedelta(days=1)))
+        earlier = conn.execute(sa.select(passcode_attempts.c.attempted_at).where(
+            passcode_attempts.c.id < attempt_id, passcode_attempts.c.attempted_at > moment - WINDOW)).scalars().all()
+        until = locked_until([as_utc(t) for t in earlier], moment)
+        if until is not None:
+            conn.execute(passcode_attempts.delete().where(passcode_attempts.c.id == attempt_id))
+        return attempt_id, until, len(earlier)
+
+    attempt_id, until, earlier = store.run(claim)
+    if until is not None:
+        log.warning("Instructor passcode refused unchecked from %s: %d failures in %d minutes, locked until %s",
+                    source or "an unknown address", earlier, WINDOW.seconds // 60, until.isoformat(timespec="seconds"))
+        raise PasscodeLocked(f"Too many wrong passcodes: instructor sign-in is locked until "
+                             f"{until:%H:%M:%S} UTC. Try again then.", until)
+    if check_passcode(given, configured):
+        store.run(lambda conn: conn.execute(passcode_attempts.delete().where(passcode_attempts.c.id == attempt_id)))
+        return True
+    store.run(lambda conn: conn.execute(passcode_attempts.update().where(passcode_attempts.c.id == attempt_id)
+                                        .values(outcome="wrong")))
+    log.warning("Wrong instructor passcode from %s (%d failures in the last %d minutes)",
+                source or "an unknown address", earlier + 1, WINDOW.seconds // 60)
+    return False

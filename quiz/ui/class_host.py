@@ -24,8 +24,8 @@ from ..play import engine
 from ..classroom import ClassError, Host, SessionState
 from ..content.loader import Content
 from ..content.model import Case, Question
-from ..store import Store, StoreError, open_store
-from . import common, components
+from ..store import Store, StoreError, now, open_store
+from . import common, components, text
 from .class_student import stage_title
 
 URL_PATH = "teach"  # this page's url_path in app.py
@@ -34,6 +34,7 @@ PASSCODE_KEY = common.PASSCODE_KEY
 RENDERED_KEY = "class-host-version"
 MESSAGE_KEY = "class-host-message"
 HIDE_KEY = "class-hide-live"
+CONTROL_KEY = "class-host-in-control"  # whether this window steered when the page was drawn
 LIVE_SECONDS = 2.0
 
 STYLE = """
@@ -82,8 +83,11 @@ def _start(store: Store, current: Content, configured: str) -> None:
                                key="class-case")
         case = current.cases[case_id]
         st.caption(f"{case.summary} · {len(case.stages)} stages · about {case.minutes} min · {case.difficulty}")
+        hide = st.toggle("Keep this case out of self-study until the final reveal", value=True, key="class-hide-case",
+                         help="While the class plays it, the case library shows the case as in use by a live class "
+                              "and will not open it, so no one reads the key ahead of the room.")
         if st.button("Create session", type="primary", key="class-create"):
-            host = classroom.create_session(store, case, passcode=passcode, configured=configured)
+            host = classroom.create_session(store, case, passcode=passcode, configured=configured, hide_case=hide)
             _hold(host)
             st.rerun()
 
@@ -127,7 +131,7 @@ def _leave() -> None:
 def _message() -> None:
     message = st.session_state.pop(MESSAGE_KEY, None)
     if message:
-        st.error(message, icon="🚫")
+        text.error(message)
 
 
 def _stage_text(state: SessionState, total: int) -> str:
@@ -202,12 +206,13 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
         state = classroom.session_state(store, host.session_id)
     except ClassError as error:
         _leave()
-        st.error(str(error), icon="🛑")
+        text.error(str(error), icon="🛑")
         return
     case = current.cases.get(state.case_id)
     st.html(STYLE)
     in_control = classroom.is_host(store, host)
     st.session_state[RENDERED_KEY] = state.version
+    st.session_state[CONTROL_KEY] = in_control
     total = len(case.stages) if case else 0
 
     with st.sidebar:
@@ -228,7 +233,7 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
                  icon="🛑")
         return
     _message()
-    present, results = st.tabs(["Present", "Results"])
+    present, people, results = st.tabs(["Present", "Students", "Results"])
     with present:
         st.subheader(case.title)
         st.caption(_stage_text(state, total))
@@ -242,7 +247,7 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
             st.button("Take control here", key="class-take-control", on_click=_resume,
                       args=(store, state.code, configured))
         if state.phase != classroom.ENDED:
-            _live(store.url, state.id, case)
+            _live(store.url, state.id, case, host)
         shown = classroom.shown_stage(state, total)
         if shown is not None:
             with st.container(key="class-stage"):
@@ -261,6 +266,8 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
             components.reveal(case.reveal, case.source)
         if state.phase == classroom.ENDED:
             st.info("This session has ended. The results stay available on the Results tab.", icon="🏁")
+    with people:
+        _students(store, host, in_control)
     with results:
         _results(store, host, case, in_control)
 
@@ -303,14 +310,15 @@ def _do(store: Store, action: str, expect: tuple[int, str], total: int) -> None:
 
 
 @st.fragment(run_every=LIVE_SECONDS)
-def _live(url: str, session_id: int, case: Case) -> None:
-    """Joined, answered and the chart, redrawn every two seconds; a full rerun if the session moved on."""
+def _live(url: str, session_id: int, case: Case, host: Host) -> None:
+    """Joined, answered and the chart, redrawn every two seconds; a full rerun if the session moved on
+    or another window took control (so this one says so within one tick)."""
     try:
-        data = classroom.live(open_store(url), session_id, case)
+        data = classroom.live(open_store(url), session_id, case, host)
     except StoreError as error:
         st.caption(f"Live counts paused: {error}")
         return
-    if data.version > st.session_state.get(RENDERED_KEY, 0):
+    if data.version > st.session_state.get(RENDERED_KEY, 0) or data.in_control != st.session_state.get(CONTROL_KEY):
         st.rerun()
     with st.container(key="class-live"):
         numbers = st.container(horizontal=True)
@@ -366,20 +374,64 @@ def _key(question: Question) -> None:
             st.info(result.teaching_note, icon="🎓")
 
 
+# --- students ------------------------------------------------------------------------
+
+def _students(store: Store, host: Host, in_control: bool) -> None:
+    """Who joined, with a way to free a seat for a student's new phone or to remove someone."""
+    if not in_control:
+        st.info("Take control of the session in this window to manage its students.", icon="🔒")
+        return
+    try:
+        seats = classroom.roster(store, host)
+    except ClassError as error:
+        text.error(str(error))
+        return
+    st.caption(f"{len(seats)} students · as of {text.local_time(now())}. A student on a new phone is refused "
+               "their nickname until you release their seat; the next phone to join under it keeps their answers.")
+    for seat in seats:
+        line = st.container(horizontal=True, vertical_alignment="center", key=f"class-seat-{seat.id}")
+        line.text(seat.nickname, width="content")
+        line.caption(f"{seat.answers} answers · " + ("on a phone" if seat.seated else
+                                                     "seat released: waiting for a new phone"), width="content")
+        line.button("Release seat", key=f"class-release-{seat.id}", disabled=not seat.seated,
+                    on_click=_change_student, args=(store, classroom.release_seat, seat.id),
+                    help="For a student whose phone died or who changed device: they join again with the same "
+                         "nickname and keep their answers. This phone stops answering for them.")
+        with line.popover("Remove…"):
+            st.markdown("Take this student and their answers out of the session:")
+            st.text(seat.nickname)
+            st.button("Remove", key=f"class-remove-{seat.id}", type="primary",
+                      on_click=_change_student, args=(store, classroom.remove_student, seat.id))
+
+
+def _change_student(store: Store, change, student_id: int) -> None:
+    host = st.session_state.get(HOST_KEY)
+    if host is None:
+        return
+    try:
+        change(store, host, student_id)
+    except (ClassError, StoreError) as error:
+        st.session_state[MESSAGE_KEY] = str(error)
+
+
 # --- results -------------------------------------------------------------------------
 
 def _results(store: Store, host: Host, case: Case, in_control: bool) -> None:
+    """Tables computed when this tab is drawn, and saying when; the CSV is computed when it is downloaded."""
     if not in_control:
         st.info("Take control of the session in this window to see the results.", icon="🔒")
         return
-    st.button("Refresh results", key="class-refresh-results")
+    top = st.container(horizontal=True, vertical_alignment="center")
+    top.button("Refresh results", key="class-refresh-results")
     try:
         rows = classroom.result_rows(store, host, case)
         names = classroom.students(store, host)
     except ClassError as error:
-        st.error(str(error), icon="🚫")
+        text.error(str(error))
         return
-    st.caption(f"{len(names)} students joined · {len(rows)} answers. Students are shown by nickname only.")
+    top.caption(f"As of {text.local_time(now())} · {_count(len(names), 'student')} joined · "
+                f"{_count(len(rows), 'answer')}. Answers given since are not in these tables until you press "
+                "Refresh; the CSV is computed when you download it. Students are shown by nickname only.")
     stages = pd.DataFrame(classroom.stage_summary(case, rows, len(names)))
     st.markdown("##### Percent correct per stage")
     st.dataframe(stages.rename(columns={"stage": "Stage", "kind": "Kind", "questions": "Questions",
@@ -391,5 +443,15 @@ def _results(store: Store, host: Host, case: Case, in_control: bool) -> None:
     st.dataframe(pd.DataFrame(classroom.student_summary(case, rows, names)), hide_index=True, width="stretch")
     st.markdown("##### Per question")
     st.dataframe(pd.DataFrame(classroom.question_summary(case, rows)), hide_index=True, width="stretch")
-    st.download_button("Download all answers (CSV)", classroom.results_csv(rows), mime="text/csv",
-                       file_name=f"class-{host.code}-{case.id}.csv", key="class-csv", on_click="ignore")
+    st.download_button("Download all answers (CSV)", functools.partial(answers_csv, store, host, case),
+                       mime="text/csv", file_name=f"class-{host.code}-{case.id}.csv", key="class-csv",
+                       on_click="ignore", help="Every answer stored at the moment you click.")
+
+
+def answers_csv(store: Store, host: Host, case: Case) -> str:
+    """The CSV as the database holds it now (Streamlit calls this when the button is clicked)."""
+    return classroom.results_csv(classroom.result_rows(store, host, case))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -5,7 +5,9 @@ import random
 
 import streamlit as st
 
+from .. import classroom
 from ..play import progress
+from ..store import StoreError
 from ..content.model import Case
 from . import common, player
 
@@ -80,6 +82,7 @@ def render() -> None:
         st.rerun()
 
     statuses = _statuses(cases, learner)
+    in_class = _cases_in_class()
     columns = st.columns(2)
     for index, case in enumerate(shown):
         with columns[index % 2].container(border=True):
@@ -96,9 +99,22 @@ def render() -> None:
                 if status.best_percent is not None:
                     line += f" · best {status.best_percent:g}%"
             st.caption(line)
-            if st.button("Open case", key=f"open-{case.id}"):
+            if case.id in in_class:
+                st.caption("🎓 In use by a live class: opens for self-study after the class's final reveal.")
+            if st.button("Open case", key=f"open-{case.id}", disabled=case.id in in_class):
                 st.query_params[player.CASE_PARAM] = case.id
                 st.rerun()
+
+
+def _cases_in_class() -> set[str]:
+    """Cases a running class keeps out of self-study until its final reveal."""
+    store = common.store()
+    if store is None:
+        return set()
+    try:
+        return classroom.cases_in_class(store)
+    except StoreError:
+        return set()
 
 
 def _statuses(cases: list[Case], learner: str | None) -> dict[str, progress.CaseStatus]:
