@@ -36,6 +36,7 @@ MESSAGE_KEY = "class-host-message"
 HIDE_KEY = "class-hide-live"
 CONTROL_KEY = "class-host-in-control"  # whether this window steered when the page was drawn
 LIVE_SECONDS = 2.0
+ROSTER_SECONDS = 5.0
 
 STYLE = """
 <style>
@@ -110,6 +111,9 @@ def _start(store: Store, current: Content, configured: str) -> None:
 
 
 def _resume(store: Store, code: str, configured: str) -> None:
+    if not (code or "").strip():
+        st.session_state[MESSAGE_KEY] = "Type the join code of the session to resume."
+        return
     try:
         host = classroom.take_control(store, classroom.normalise_code(code) or code,
                                       passcode=st.session_state.get(PASSCODE_KEY), configured=configured)
@@ -233,6 +237,11 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
                  icon="🛑")
         return
     _message()
+    if not in_control:  # above the tabs: seen whichever tab is open
+        st.warning("Another instructor window has taken control of this session; this one follows as a display.",
+                   icon="🖥️")
+        st.button("Take control here", key="class-take-control", on_click=_resume,
+                  args=(store, state.code, configured))
     present, people, results = st.tabs(["Present", "Students", "Results"])
     with present:
         st.subheader(case.title)
@@ -241,11 +250,6 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
             _join_panel(state, big=state.phase == classroom.LOBBY)
         if in_control:
             _controls(store, state, total)
-        else:
-            st.warning("Another instructor window has taken control of this session; this one follows as a display.",
-                       icon="🖥️")
-            st.button("Take control here", key="class-take-control", on_click=_resume,
-                      args=(store, state.code, configured))
         if state.phase != classroom.ENDED:
             _live(store.url, state.id, case, host)
         shown = classroom.shown_stage(state, total)
@@ -377,22 +381,30 @@ def _key(question: Question) -> None:
 # --- students ------------------------------------------------------------------------
 
 def _students(store: Store, host: Host, in_control: bool) -> None:
-    """Who joined, with a way to free a seat for a student's new phone or to remove someone."""
     if not in_control:
         st.info("Take control of the session in this window to manage its students.", icon="🔒")
         return
+    _roster(store.url, host)
+
+
+@st.fragment(run_every=ROSTER_SECONDS)
+def _roster(url: str, host: Host) -> None:
+    """Who joined, redrawn every few seconds, with a way to free a seat for a student's new phone or remove someone."""
+    store = open_store(url)
     try:
         seats = classroom.roster(store, host)
-    except ClassError as error:
+    except (ClassError, StoreError) as error:
         text.error(str(error))
         return
-    st.caption(f"{len(seats)} students · as of {text.local_time(now())}. A student on a new phone is refused "
-               "their nickname until you release their seat; the next phone to join under it keeps their answers.")
+    st.caption(f"{_count(len(seats), 'student')} · as of {text.local_time(now())}. A student on a new phone is "
+               "refused their nickname until you release their seat; the next phone to join under it keeps their "
+               "answers.")
     for seat in seats:
         line = st.container(horizontal=True, vertical_alignment="center", key=f"class-seat-{seat.id}")
         line.text(seat.nickname, width="content")
-        line.caption(f"{seat.answers} answers · " + ("on a phone" if seat.seated else
-                                                     "seat released: waiting for a new phone"), width="content")
+        line.caption(f"{_count(seat.answers, 'answer')} · " + ("on a phone" if seat.seated else
+                                                               "seat released: waiting for a new phone"),
+                     width="content")
         line.button("Release seat", key=f"class-release-{seat.id}", disabled=not seat.seated,
                     on_click=_change_student, args=(store, classroom.release_seat, seat.id),
                     help="For a student whose phone died or who changed device: they join again with the same "

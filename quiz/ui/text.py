@@ -3,8 +3,10 @@
 Streamlit's alert boxes render their body as Markdown: a join code such as
 ``[Session moved: log in again](https://evil.example)`` taken from the URL would become a live
 link in the app's own red box. :func:`plain` escapes every ASCII punctuation mark (CommonMark
-allows a backslash before any of them), so the text shows exactly as typed and no link, image,
-emphasis, directive or bare-URL autolink can form.
+allows a backslash before any of them), so no link, image, emphasis or directive can form. Bare
+URLs are linked after parsing (GFM autolink literals), escapes or not, so an invisible word
+joiner (U+2060) also goes after every ``:``, ``@`` and ``www``: the text looks as typed, and no
+``https://``, ``www.`` or e-mail address in it is recognised.
 """
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_AUTOLINK = re.compile(r"(:|@|(?i:www)(?=\.))")
+WORD_JOINER = "\u2060"
 
 
 def plain(text: str) -> str:
-    """``text`` as Markdown that renders as itself."""
+    """``text`` as Markdown that renders as itself, with nothing a renderer would turn into a link."""
+    text = _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, text)
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
