@@ -2,7 +2,7 @@
 import streamlit as st
 
 from quiz.classroom import JOIN_PARAM
-from quiz.ui import class_host, class_student, dashboard, library, review
+from quiz.ui import class_host, class_present, class_student, dashboard, library, review
 from quiz.ui import author
 
 st.set_page_config(page_title="Case-based differential diagnosis", page_icon="🩺", layout="wide")
@@ -15,6 +15,9 @@ PAGES = [  # (render, title, icon, url_path), in menu order
     (class_host.render, "Teach a class", "🎓", class_host.URL_PATH),
     (author.render, "Author", "✍️", author.URL_PATH),
 ]
+# Opened from "Teach a class" for the projector; not in the menu (the page hides the sidebar).
+PRESENTER = st.Page(class_present.render, title="Presenter view", icon="📽️", url_path=class_host.PRESENT_PATH,
+                    visibility="hidden")
 
 # ``/?join=CODE`` (the link and QR code an instructor projects) lands on the student's class page.
 home = "class" if JOIN_PARAM in st.query_params else "cases"
@@ -27,4 +30,4 @@ for render, title, icon, url_path in PAGES:
         pages.append(st.Page(render, title=title, icon=icon, url_path=url_path, visibility="hidden"))
     else:
         pages.append(st.Page(render, title=title, icon=icon, url_path=url_path))
-st.navigation(pages).run()
+st.navigation([*pages, PRESENTER]).run()

@@ -74,6 +74,8 @@ class_sessions = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, default=0),
     # The case is kept out of self-study until the final reveal (instructor's choice); NULL in old databases.
     sa.Column("hide_case", sa.Boolean),
+    # When answering closes by itself (the instructor's countdown); NULL without one.
+    sa.Column("closes_at", sa.DateTime(timezone=True)),
 )
 
 class_students = sa.Table(
@@ -176,7 +178,7 @@ def dispose_all() -> None:
 
 
 #: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
-_ADDED_COLUMNS = ((class_sessions, "hide_case"), (class_students, "seat_hash"))
+_ADDED_COLUMNS = ((class_sessions, "hide_case"), (class_sessions, "closes_at"), (class_students, "seat_hash"))
 
 
 def add_missing_columns(engine: sa.Engine) -> None:

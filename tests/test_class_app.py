@@ -6,6 +6,7 @@ one or several Streamlit processes do.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import re
@@ -531,3 +532,75 @@ def test_a_case_in_class_is_hidden_from_self_study_until_the_final_reveal(databa
     after = ok(page("library", "", case=CASE.id, learner="spy"))
     assert after.radio and "in use by a live class" not in page_text(after)
     assert instructor().toggle(key="class-hide-case").value is True, "hiding is on by default"
+
+
+# --- the presenter view (issue 13 part 1) ------------------------------------------------
+
+WIDGETS = ("button", "radio", "text_input", "toggle", "selectbox", "checkbox", "number_input", "download_button",
+           "multiselect", "slider", "text_area")
+
+
+def presenter(code: str) -> AppTest:
+    return ok(page("class_present", class_host.PRESENT_PATH, session=code))
+
+
+def assert_read_only(at: AppTest) -> None:
+    for kind in WIDGETS:
+        assert not at.get(kind), f"a {kind} on the presenter view"
+    assert not list(at.sidebar.children.values()), "the presenter view has no sidebar content"
+
+
+def test_the_presenter_view_is_read_only_and_shows_the_key_only_after_the_reveal(database):
+    host = ok(instructor().button(key="class-create").click().run())
+    code = host.session_state[class_host.HOST_KEY].code
+    link = next(e for e in host.get("link_button"))
+    assert link.proto.url == f"http://class.test:8501/present?session={code}", "opened from the instructor's page"
+    screen = presenter(code)
+    assert_read_only(screen)
+    assert code in sent(screen), "the join code"
+    assert f"http://class.test:8501/?join={code}" in sent(screen), "the join link is the app's root, not this page"
+    assert [i for i in screen.get("image") if "Scan to join" in str(i.proto)], "the QR code"
+    assert "Join on your phone" in page_text(screen)
+    ann, bob = student(code, "Ann"), student(code, "Bob")
+
+    host = host_do(host, "start")
+    screen = presenter(code)
+    assert CASE.stages[0].findings[0].text in sent(screen) and code in sent(screen)
+    assert CASE.stages[0].questions[0].prompt not in sent(screen), "the question comes with answering, as on phones"
+    host.selectbox(key="class-countdown").set_value(30)
+    host = host_do(host, "open")
+    q_dx = CASE.stages[0].questions[0]
+    ok(ann.run()), ok(bob.run())
+    assert "Answering closes by itself at" in page_text(ann)
+    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    screen = presenter(code)
+    assert_read_only(screen)
+    text = sent(screen)
+    assert q_dx.prompt in text and code in text
+    assert re.search(r"0:(30|29|28)", text), "the countdown"
+    assert {m.label: m.value for m in screen.metric} == {"Joined": "2", "Answered": "0 of 2"}
+    for secret in (*HIDDEN_UNTIL_REVEAL, *HIDDEN_UNTIL_END, *LATER, "Best answer"):
+        assert secret not in text, f"{secret!r} on the projector before the reveal"
+
+    # Thirty seconds later: answering closes by itself, and no answer is taken after zero.
+    store = store_module.open_store(database)
+    store.run(lambda conn: conn.execute(store_module.class_sessions.update().values(
+        closes_at=store_module.now() - datetime.timedelta(seconds=1))))
+    ok(radio(bob, q_dx.id).set_value("lipoma").run())
+    assert "Answering is closed" in page_text(bob)
+    screen = presenter(code)
+    state = classroom.session_state(store, host.session_state[class_host.HOST_KEY].session_id)
+    assert state.phase == classroom.CLOSED, "the countdown closed answering"
+    ok(screen.run())
+    assert "Answering closed" in page_text(screen)
+    assert stored_answers(database, bob.session_state[class_student.STUDENT_KEY].id) == {}
+
+    host = host_do(ok(host.run()), "reveal")
+    assert classroom.session_state(store, state.id).phase == classroom.REVEALED, page_text(host)
+    screen = presenter(code)
+    assert_read_only(screen)
+    text = sent(screen)
+    assert "Best answer: **Soft-tissue sarcoma**" in text and f"EXPLAIN {q_dx.answer} at stage 1." in text
+    assert "KEYNOTE for stage 1" in text
+    assert "Best answer" in text and len(screen.get("vega_lite_chart")) == len(CASE.stages[0].questions)
+    assert "REVEALED" not in text and not any(t in text for t in LATER)

@@ -249,3 +249,77 @@ def test_a_window_whose_control_was_taken_says_so_at_once(browser, app_url):
     if shots:
         teacher.screenshot(path=f"{shots}/class-instructor-taken.png", full_page=True)
         second.screenshot(path=f"{shots}/class-instructor-present.png", full_page=True)
+
+
+def test_a_presenter_window_three_phones_and_a_countdown(browser, app_url):
+    """Issue 13: the presenter page never shows a control or the key before the reveal; the countdown
+    closes answering by itself."""
+    shots = os.environ.get("QUIZ_SCREENSHOTS")
+    teacher = desk(browser)
+    code = start_session(teacher, app_url)
+    link = teacher.get_by_role("link", name="Open the presenter view")
+    with teacher.context.expect_page() as opened:
+        link.click()
+    screen = opened.value
+    screen.set_viewport_size({"width": 1280, "height": 720})
+    screen.set_default_timeout(30_000)
+    see(screen, "Join on your phone")
+    assert f"/present?session={code}" in screen.url
+    screen.get_by_text(f"{app_url}/?join={code}", exact=True).wait_for()  # the app's root, as the QR code
+
+    def no_controls_no_key(secrets: tuple[str, ...]) -> None:
+        for selector in ("button", "input", "select", "textarea", "[role=radio]", "[role=tab]"):
+            found = screen.locator(selector).filter(visible=True)
+            assert found.count() == 0, f"{selector} on the presenter view: {found.first.evaluate('e => e.outerHTML')}"
+        assert not screen.get_by_test_id("stSidebar").filter(visible=True).count(), "no sidebar"
+        html = screen.content()
+        for secret in secrets:
+            assert not re.search(secret, html), f"{secret} on the projector before the reveal"
+
+    key_of_stage_1 = (r"EXPLAIN [a-z-]+ at stage 1\.", "KEYNOTE for stage 1 ", "Best answer", "REVEALED")
+    no_controls_no_key(key_of_stage_1)
+    assert screen.get_by_text(code, exact=True).first.is_visible(), "the join code, large"
+    screen.get_by_test_id("stImage").first.wait_for()
+    if shots:
+        screen.screenshot(path=f"{shots}/presenter-lobby.png")
+
+    phones = []
+    for name in ("Ann", "Bob", "Cy"):
+        page = phone(browser)
+        page.goto(f"{app_url}/?join={code}")
+        page.get_by_label("Your nickname", exact=True).fill(name)
+        page.get_by_role("button", name="Join").click()
+        see(page, "You're in")
+        phones.append(page)
+    screen.get_by_test_id("stMetricValue").filter(has_text="3").first.wait_for(timeout=FOLLOW_MS)
+
+    teacher.get_by_role("button", name="Start: show stage 1").click()
+    see(screen, CASE.stages[0].findings[0].text.split("**")[0].strip())
+    teacher.get_by_role("combobox", name="Countdown").click()
+    teacher.get_by_role("option", name="15 s").click()
+    teacher.get_by_role("button", name="Open answering").click()
+    question = CASE.stages[0].questions[0]
+    see(screen, question.prompt)
+    see(screen, "0:1")  # 0:15 .. 0:10, ticking
+    for page in phones[:2]:
+        see(page, "Answering closes by itself")
+        page.get_by_role("radiogroup").first.get_by_text(label(question, question.answer), exact=True).click()
+        see(page, "Saved:")
+    screen.get_by_test_id("stMetricValue").filter(has_text="of 3").first.wait_for(timeout=FOLLOW_MS)
+    no_controls_no_key(key_of_stage_1)
+    if shots:
+        screen.screenshot(path=f"{shots}/presenter-countdown.png")
+
+    see(screen, "Answering closed", timeout=30_000)  # zero, without the instructor
+    for page in phones:
+        see(page, "Answering is closed")
+    see(teacher, "Answering closed")
+    no_controls_no_key(key_of_stage_1)
+
+    teacher.get_by_role("button", name="Reveal the key").click()
+    see(screen, "Best answer")
+    screen.get_by_test_id("stVegaLiteChart").first.wait_for()
+    assert re.search(rf"EXPLAIN {question.answer} at stage 1\.", screen.content())
+    no_controls_no_key(("REVEALED", "LATER"))
+    if shots:
+        screen.screenshot(path=f"{shots}/presenter-revealed.png", full_page=True)

@@ -6,6 +6,7 @@ package's errors), so every rule of the session can be checked here by walking i
 from __future__ import annotations
 
 import ast
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,16 @@ def test_any_sequence_of_clicks_keeps_the_rules(actions, total):
     if phase == M.ENDED:
         for action in M.ACTIONS:
             assert not M.allowed(state(stage, phase), action, total)
+
+
+def test_a_countdown_runs_only_while_answering_is_open():
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
+    deadline = M.closes_at(start, 60)
+    assert deadline == start + timedelta(seconds=60) and M.closes_at(start, None) is None
+    running = M.SessionState(1, "AAAAAA", "x", 0, M.OPEN, 3, start, start, deadline)
+    assert M.seconds_left(running, start + timedelta(seconds=15)) == 45
+    assert not M.due_to_close(running, start + timedelta(seconds=59))
+    assert M.due_to_close(running, start + timedelta(seconds=60)) and M.seconds_left(running, start + timedelta(hours=1)) == 0
+    for phase in (M.WAITING, M.CLOSED, M.REVEALED):
+        assert M.seconds_left(M.SessionState(1, "AAAAAA", "x", 0, phase, 3, start, start, deadline), start) is None
+    assert M.seconds_left(state(0, M.OPEN), start) is None, "no countdown set"

@@ -318,6 +318,36 @@ def test_a_database_from_before_seats_gets_the_new_columns_and_keeps_its_student
         C.join(upgraded, host.code, "Ann")
 
 
+# --- a countdown closes answering (issue 13, presenter view) ------------------------------
+
+def test_a_countdown_closes_answering_at_zero(store):
+    host = new_session(store)
+    ann = C.join(store, host.code, "Ann")
+    step(store, host, "start")
+    with pytest.raises(C.BadInput):
+        C.act(store, host, "open", expect=(0, C.WAITING), total=TOTAL, seconds=0)
+    with pytest.raises(C.BadInput):
+        C.act(store, host, "end", expect=(0, C.WAITING), total=TOTAL, seconds=30)
+    state = C.act(store, host, "open", expect=(0, C.WAITING), total=TOTAL, seconds=30)
+    assert (state.closes_at - state.updated_at).total_seconds() == 30
+    assert 29 <= C.seconds_left(state, store_module.now()) <= 30
+    q0 = CASE.stages[0].questions[0]
+    C.submit(store, ann, CASE, 0, q0.id, "lipoma")
+    assert C.live(store, host.session_id, CASE).closes_at == state.closes_at
+
+    past = store_module.now() - timedelta(seconds=1)  # thirty seconds later
+    store.run(lambda conn: conn.execute(store_module.class_sessions.update().values(closes_at=past)))
+    with pytest.raises(C.AnsweringClosed):
+        C.submit(store, ann, CASE, 0, q0.id, q0.answer)  # at zero, before any page noticed
+    assert C.poll_version(store, host.session_id, max_age=0) == state.version + 1, "the first poll closes it"
+    closed = C.session_state(store, host.session_id)
+    assert closed.phase == C.CLOSED and C.seconds_left(closed, store_module.now()) is None
+    assert C.close_if_due(store, host.session_id) is False, "closed once, however many pages notice"
+    assert C.my_answers(store, ann) == {q0.id: "lipoma"}
+    reopened = step(store, host, "open")
+    assert reopened.closes_at is None, "reopening without a countdown has none"
+
+
 # --- a case kept out of self-study during class (live-class S1) --------------------------
 
 def test_a_running_session_hides_its_case_until_the_final_reveal(store):

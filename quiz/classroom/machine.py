@@ -7,12 +7,13 @@ student view and the pages ask this module what a phase lets a student see.
 
 The phases: a *lobby*, then for every stage ``waiting -> open -> closed -> revealed`` (the
 stage's findings are shown while *waiting*; answers are taken only while *open*), then the
-*final* reveal of what the report's authors did and saw, and *ended*.
+*final* reveal of what the report's authors did and saw, and *ended*. Answering may carry a
+countdown (``closes_at``): past it no answer is taken, and the session counts as due to close.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .errors import NotAllowed
 
@@ -60,6 +61,7 @@ class SessionState:
     version: int
     created_at: datetime
     updated_at: datetime
+    closes_at: datetime | None = None  # while open with a countdown: when answering closes by itself
 
     @property
     def ended(self) -> bool:
@@ -124,6 +126,27 @@ def shown_stage(state: SessionState, total: int) -> int | None:
     if state.phase in STAGE_PHASES:
         return state.stage_index
     return None
+
+
+#: The countdowns an instructor can set when opening answering, in seconds.
+COUNTDOWNS = (15, 30, 45, 60, 90, 120, 180)
+
+
+def closes_at(moment: datetime, seconds: int | None) -> datetime | None:
+    """When answering opened at ``moment`` with a countdown of ``seconds`` closes (None: no countdown)."""
+    return moment + timedelta(seconds=seconds) if seconds else None
+
+
+def seconds_left(state: SessionState, moment: datetime) -> float | None:
+    """Seconds until the countdown closes answering (0 once due), or None without a running countdown."""
+    if state.phase != OPEN or state.closes_at is None:
+        return None
+    return max((state.closes_at - moment).total_seconds(), 0.0)
+
+
+def due_to_close(state: SessionState, moment: datetime) -> bool:
+    """Whether the countdown has run out while answering is still marked open."""
+    return seconds_left(state, moment) == 0.0
 
 
 def questions_shown(phase: str) -> bool:

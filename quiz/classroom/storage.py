@@ -29,6 +29,7 @@ from .authority import WINDOW, Host, check_passcode, digest, locked_until, passc
 from .codes import CODE_LENGTH, clean_nickname, new_code, normalise_code
 from .errors import (AnsweringClosed, BadInput, ClassError, NicknameTaken, NoSuchSession, NoSuchStudent, NotHost,
                      PasscodeLocked, SessionEnded, Stale)
+from . import machine
 from .machine import CLOSED, ENDED, FINAL, LOBBY, OPEN, REVEALED, WAITING, SessionState, transition
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,14 @@ log = logging.getLogger(__name__)
 
 _STATE_COLUMNS = (class_sessions.c.id, class_sessions.c.code, class_sessions.c.case_id, class_sessions.c.stage_index,
                   class_sessions.c.phase, class_sessions.c.version, class_sessions.c.created_at,
-                  class_sessions.c.updated_at)
+                  class_sessions.c.updated_at, class_sessions.c.closes_at)
 
 
 def _state(row) -> SessionState:
     data = dict(row._mapping)
     data["created_at"] = as_utc(data["created_at"])
     data["updated_at"] = as_utc(data["updated_at"])
+    data["closes_at"] = as_utc(data["closes_at"])
     return SessionState(**data)
 
 
@@ -95,9 +97,14 @@ def poll_version(store: Store, session_id: int, *, max_age: float = 1.0) -> int:
         cached = _poll_cache.get(key)
     if cached is not None and moment - cached[0] < max_age:
         return cached[1]
-    version = store.run(lambda conn: conn.execute(
-        sa.select(class_sessions.c.version).where(class_sessions.c.id == session_id)).scalar(), write=False)
-    version = -1 if version is None else int(version)
+    row = store.run(lambda conn: conn.execute(
+        sa.select(class_sessions.c.version, class_sessions.c.phase, class_sessions.c.closes_at)
+        .where(class_sessions.c.id == session_id)).first(), write=False)
+    if row is not None and row.phase == OPEN and row.closes_at is not None and as_utc(row.closes_at) <= now():
+        close_if_due(store, session_id)  # the countdown ran out: whoever looks first closes answering
+        row = store.run(lambda conn: conn.execute(
+            sa.select(class_sessions.c.version).where(class_sessions.c.id == session_id)).first(), write=False)
+    version = -1 if row is None else int(row.version)
     with _poll_lock:
         if len(_poll_cache) > 10_000:
             _poll_cache.clear()
@@ -108,6 +115,20 @@ def poll_version(store: Store, session_id: int, *, max_age: float = 1.0) -> int:
 def forget_polls() -> None:
     with _poll_lock:
         _poll_cache.clear()
+
+
+def close_if_due(store: Store, session_id: int) -> bool:
+    """Close answering if its countdown ran out (True if this call closed it).
+
+    One conditional UPDATE, so the many pages that notice at once close it once; no answer is
+    taken past ``closes_at`` in any case (the submit statement checks it).
+    """
+    statement = (class_sessions.update()
+                 .where(class_sessions.c.id == session_id, class_sessions.c.phase == OPEN,
+                        class_sessions.c.closes_at.is_not(None), class_sessions.c.closes_at <= now())
+                 .values(phase=CLOSED, version=class_sessions.c.version + 1, updated_at=now())
+                 .execution_options(preserve_rowcount=True))
+    return store.run(lambda conn: conn.execute(statement).rowcount) == 1
 
 
 # --- instructor operations -----------------------------------------------------
@@ -163,18 +184,24 @@ def _check_host(conn, host: Host) -> None:
         raise NotHost("This window no longer controls the session: another instructor window took over.")
 
 
-def act(store: Store, host: Host, action: str, *, expect: tuple[int, str], total: int) -> SessionState:
+def act(store: Store, host: Host, action: str, *, expect: tuple[int, str], total: int,
+        seconds: int | None = None) -> SessionState:
     """Apply an instructor action to the state the instructor saw (``expect`` = (stage_index, phase)).
 
     The update is conditional on that state and on the host token, in one statement, so a
     double click or a second instructor window can never skip a stage: the second one finds
-    the state moved on and gets :class:`Stale`.
+    the state moved on and gets :class:`Stale`. "open" with ``seconds`` starts a countdown:
+    answering closes by itself at zero (see :func:`close_if_due`).
     """
     stage_index, phase = transition(*expect, action, total)
+    if seconds is not None and not (action == "open" and 0 < seconds <= 3600):
+        raise BadInput("A countdown is set when opening answering, between 1 second and an hour.")
+    moment = now()
     statement = (class_sessions.update()
                  .where(class_sessions.c.id == host.session_id, class_sessions.c.host_secret == digest(host.token),
                         class_sessions.c.stage_index == expect[0], class_sessions.c.phase == expect[1])
-                 .values(stage_index=stage_index, phase=phase, version=class_sessions.c.version + 1, updated_at=now()))
+                 .values(stage_index=stage_index, phase=phase, version=class_sessions.c.version + 1, updated_at=moment,
+                         closes_at=machine.closes_at(moment, seconds)))
 
     def work(conn):
         if conn.execute(statement).rowcount == 1:
@@ -364,7 +391,8 @@ def _submit_statement(dialect: str):
                             _P["answered_at"])
                   .select_from(class_sessions.join(class_students, class_students.c.session_id == class_sessions.c.id))
                   .where(class_sessions.c.id == _P["session_id"], class_students.c.id == _P["student_id"],
-                         class_students.c.seat_hash == _P["seat_hash"], class_sessions.c.phase == OPEN, class_sessions.c.stage_index == _P["stage_index"]))
+                         class_students.c.seat_hash == _P["seat_hash"], class_sessions.c.phase == OPEN,
+                         sa.or_(class_sessions.c.closes_at.is_(None), class_sessions.c.closes_at > _P["answered_at"]), class_sessions.c.stage_index == _P["stage_index"]))
         if dialect == "postgresql":
             source = source.with_for_update(read=True, of=class_sessions)
             insert = postgresql.insert(class_answers)
@@ -446,6 +474,7 @@ class Live:
     answered: int  # students who answered every question of the stage on screen
     tallies: dict[str, dict[str, int]]
     in_control: bool | None = None  # whether the given host still holds the session (None: not asked)
+    closes_at: datetime | None = None  # while open with a countdown
 
 
 def live(store: Store, session_id: int, case: Case, host: Host | None = None) -> Live:
@@ -453,7 +482,7 @@ def live(store: Store, session_id: int, case: Case, host: Host | None = None) ->
 
     def work(conn):
         row = conn.execute(sa.select(class_sessions.c.version, class_sessions.c.phase, class_sessions.c.stage_index,
-                                     class_sessions.c.host_secret)
+                                     class_sessions.c.host_secret, class_sessions.c.closes_at)
                            .where(class_sessions.c.id == session_id)).one()
         joined = conn.execute(sa.select(sa.func.count()).select_from(class_students)
                               .where(class_students.c.session_id == session_id)).scalar_one()
@@ -471,7 +500,8 @@ def live(store: Store, session_id: int, case: Case, host: Host | None = None) ->
                            .group_by(class_answers.c.student_id).having(sa.func.count() >= len(ids)).subquery())
             answered = conn.execute(sa.select(sa.func.count()).select_from(per_student)).scalar_one()
         in_control = None if host is None else hmac.compare_digest(row.host_secret, digest(host.token))
-        return Live(int(row.version), row.phase, int(row.stage_index), int(joined), int(answered), counts, in_control)
+        return Live(int(row.version), row.phase, int(row.stage_index), int(joined), int(answered), counts, in_control,
+                    as_utc(row.closes_at) if row.phase == OPEN else None)
 
     return store.run(work, write=False)
 

@@ -29,6 +29,7 @@ from . import common, components, text
 from .class_student import stage_title
 
 URL_PATH = "teach"  # this page's url_path in app.py
+PRESENT_PATH, PRESENT_PARAM = "present", "session"  # the presenter view: /present?session=CODE
 HOST_KEY = "class-host"
 PASSCODE_KEY = common.PASSCODE_KEY
 RENDERED_KEY = "class-host-version"
@@ -100,7 +101,7 @@ def _start(store: Store, current: Content, configured: str) -> None:
         case = current.cases.get(state.case_id)
         line = st.container(horizontal=True, vertical_alignment="center")
         line.markdown(f"`{state.code}` · {case.title if case else state.case_id} · "
-                      f"{_stage_text(state, len(case.stages)) if case else state.phase}")
+                      f"{stage_text(state, len(case.stages)) if case else state.phase}")
         line.button("Resume", key=f"class-resume-{state.code}", on_click=_resume, args=(store, state.code, configured))
     with st.form("class-resume-form", border=False):
         typed = st.text_input("Join code of the session to resume", max_chars=10, key="class-resume-code")
@@ -138,7 +139,7 @@ def _message() -> None:
         text.error(message)
 
 
-def _stage_text(state: SessionState, total: int) -> str:
+def stage_text(state: SessionState, total: int) -> str:
     if state.phase in (classroom.WAITING, classroom.OPEN, classroom.CLOSED, classroom.REVEALED):
         return f"Stage {state.stage_index + 1} of {total} · {classroom.PHASE_LABELS[state.phase]}"
     return classroom.PHASE_LABELS[state.phase]
@@ -162,8 +163,9 @@ def app_base_url() -> str:
     if url:
         parts = urlsplit(url)
         path = parts.path.rstrip("/")
-        if path.endswith("/" + URL_PATH):
-            path = path[: -len(URL_PATH) - 1]
+        for page in (URL_PATH, PRESENT_PATH):  # the pages that show a join link
+            if path.endswith("/" + page):
+                path = path[: -len(page) - 1]
         return urlunsplit((parts.scheme, parts.netloc, path, "", "")).rstrip("/")
     try:
         headers = st.context.headers
@@ -172,6 +174,16 @@ def app_base_url() -> str:
     except Exception:
         host = None
     return f"{proto}://{host}" if host else "http://localhost:8501"
+
+
+def presenter_url(base: str, code: str) -> str:
+    return f"{base.rstrip('/')}/{PRESENT_PATH}?{PRESENT_PARAM}={code}"
+
+
+def clock(until) -> str:
+    """Minutes and seconds left until ``until``, as a countdown shows them (0:00 once past)."""
+    left = max(int(-(-(until - now()).total_seconds() // 1)), 0)
+    return f"{left // 60}:{left % 60:02d}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -201,6 +213,9 @@ def _join_panel(state: SessionState, big: bool) -> None:
         line.caption(f"Join: {url}")
         with line.popover("QR code"):
             st.image(qr_png(url), width=320)
+    st.link_button("Open the presenter view ↗", presenter_url(base, state.code), key="class-presenter-link",
+                   help="A read-only page for the projector: join code and QR code, the stage, the countdown and "
+                        "the live count; the key only after you reveal it. Keep this page on your laptop.")
 
 
 # --- the presenter view ----------------------------------------------------------------
@@ -245,7 +260,7 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
     present, people, results = st.tabs(["Present", "Students", "Results"])
     with present:
         st.subheader(case.title)
-        st.caption(_stage_text(state, total))
+        st.caption(stage_text(state, total))
         if state.phase != classroom.ENDED:
             _join_panel(state, big=state.phase == classroom.LOBBY)
         if in_control:
@@ -265,7 +280,7 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
                         st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}:** {question.prompt}")
             if state.phase == classroom.REVEALED:
                 for question in stage.questions:
-                    _key(question)
+                    key_panel(question)
         if classroom.final_shown(state, total):
             components.reveal(case.reveal, case.source)
         if state.phase == classroom.ENDED:
@@ -292,6 +307,12 @@ def _controls(store: Store, state: SessionState, total: int) -> None:
             allowed = True
         except classroom.NotAllowed:
             allowed = False
+        if action == "open" and allowed:
+            row.selectbox("Countdown", [0, *classroom.COUNTDOWNS], key="class-countdown", width=150,
+                          format_func=lambda s: "No countdown" if not s else f"{s // 60}:{s % 60:02d} min" if s >= 60
+                          else f"{s} s", label_visibility="collapsed",
+                          help="Answering closes by itself when the countdown reaches zero (shown on the "
+                               "presenter view and here).")
         row.button(label, key=f"class-do-{action}", type="primary" if action == suggested else "secondary",
                    disabled=not allowed, on_click=_do, args=(store, action, (state.stage_index, state.phase), total))
     if state.phase != classroom.ENDED:
@@ -305,8 +326,9 @@ def _do(store: Store, action: str, expect: tuple[int, str], total: int) -> None:
     host = st.session_state.get(HOST_KEY)
     if host is None:
         return
+    seconds = st.session_state.get("class-countdown") if action == "open" else None
     try:
-        classroom.act(store, host, action, expect=expect, total=total)
+        classroom.act(store, host, action, expect=expect, total=total, seconds=seconds or None)
     except classroom.Stale:
         pass  # a double click, or another window moved first: the page shows where the session is now
     except ClassError as error:
@@ -322,6 +344,8 @@ def _live(url: str, session_id: int, case: Case, host: Host) -> None:
     except StoreError as error:
         st.caption(f"Live counts paused: {error}")
         return
+    if data.closes_at is not None and data.closes_at <= now() and classroom.close_if_due(open_store(url), session_id):
+        st.rerun()  # the countdown reached zero: answering is closed
     if data.version > st.session_state.get(RENDERED_KEY, 0) or data.in_control != st.session_state.get(CONTROL_KEY):
         st.rerun()
     with st.container(key="class-live"):
@@ -330,6 +354,8 @@ def _live(url: str, session_id: int, case: Case, host: Host) -> None:
         shown = data.phase in (classroom.OPEN, classroom.CLOSED, classroom.REVEALED)
         if shown:
             numbers.metric("Answered", f"{data.answered} of {data.joined}", width="content")
+        if data.closes_at is not None:
+            numbers.metric("Closes in", clock(data.closes_at), width="content")
         if not shown or data.stage_index >= len(case.stages):
             return
         if data.phase == classroom.OPEN and st.session_state.get(HIDE_KEY):
@@ -360,7 +386,9 @@ def tally_chart(question: Question, counts: dict[str, int], revealed: bool) -> a
     return (bars + labels).properties(height=max(60 * len(rows), 160)).configure_axis(labelFontSize=20)
 
 
-def _key(question: Question) -> None:
+def key_panel(question: Question, *, others: bool = True) -> None:
+    """A revealed question: the best answer with its explanation, partial credit, the teaching note
+    (and, with ``others``, an expander with why not the other options)."""
     result = engine.grade(question, question.answer)
     with st.container(border=True):
         st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}:** {question.prompt}")
@@ -370,10 +398,10 @@ def _key(question: Question) -> None:
         partial = [o for o in result.options if 0 < o.credit < 1]
         if partial:
             st.markdown("Partly right: " + "; ".join(f"**{o.label}** ({o.credit:.0%})" for o in partial))
-        others = [o for o in result.options if not o.best]
-        with st.expander("Why not the other options?"):
-            for option in others:
-                st.markdown(f"**{option.label}**: {option.explanation or '(no explanation given)'}")
+        if others:
+            with st.expander("Why not the other options?"):
+                for option in (o for o in result.options if not o.best):
+                    st.markdown(f"**{option.label}**: {option.explanation or '(no explanation given)'}")
         if result.teaching_note:
             st.info(result.teaching_note, icon="🎓")
 

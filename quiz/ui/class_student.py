@@ -243,6 +243,9 @@ STATUS = {  # what a student is told in each phase: (alert kind, words, icon)
 def _status(state: SessionState, view: classroom.StudentView) -> None:
     kind, words, icon = STATUS[state.phase]
     getattr(st, kind)(words, icon=icon)
+    if state.phase == classroom.OPEN and state.closes_at is not None:
+        st.caption(f"⏱️ Answering closes by itself at {text.local_time(state.closes_at)}: see the countdown on the "
+                   "screen.")
     if view.total_stages:
         done = classroom.revealed_stages(state, view.total_stages)
         st.progress(done / view.total_stages, text=f"{done} of {view.total_stages} stages revealed")
