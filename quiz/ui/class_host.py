@@ -257,7 +257,8 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
                    icon="🖥️")
         st.button("Take control here", key="class-take-control", on_click=_resume,
                   args=(store, state.code, configured))
-    present, people, results = st.tabs(["Present", "Students", "Results"])
+    # A switch of tab reruns the page, so the Students and Results tabs are fresh when they open.
+    present, people, results = st.tabs(["Present", "Students", "Results"], key="class-host-tab", on_change="rerun")
     with present:
         st.subheader(case.title)
         st.caption(stage_text(state, total))
