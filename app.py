@@ -2,8 +2,9 @@
 import streamlit as st
 
 from quiz.classroom import JOIN_PARAM
+from quiz.store import StoreError
 from quiz.ui import class_host, class_present, class_student, dashboard, library, review
-from quiz.ui import author
+from quiz.ui import author, items
 
 st.set_page_config(page_title="Case-based differential diagnosis", page_icon="🩺", layout="wide")
 
@@ -14,6 +15,7 @@ PAGES = [  # (render, title, icon, url_path), in menu order
     (class_student.render, "Join a class", "🙋", "class"),
     (class_host.render, "Teach a class", "🎓", class_host.URL_PATH),
     (author.render, "Author", "✍️", author.URL_PATH),
+    (items.render, "Item analysis", "📊", items.URL_PATH),
 ]
 # Opened from "Teach a class" for the projector; not in the menu (the page hides the sidebar).
 PRESENTER = st.Page(class_present.render, title="Presenter view", icon="📽️", url_path=class_host.PRESENT_PATH,
@@ -30,4 +32,8 @@ for render, title, icon, url_path in PAGES:
         pages.append(st.Page(render, title=title, icon=icon, url_path=url_path, visibility="hidden"))
     else:
         pages.append(st.Page(render, title=title, icon=icon, url_path=url_path))
-st.navigation([*pages, PRESENTER]).run()
+page = st.navigation([*pages, PRESENTER])
+try:
+    page.run()
+except StoreError as error:  # the database failed midway: say so in words, never as a traceback box
+    st.error(str(error), icon="🛑")

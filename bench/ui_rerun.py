@@ -4,7 +4,7 @@
 
 Prints the median time of (a) an empty script's rerun under AppTest, (b) a commit-and-advance
 rerun of the player (commit a stage, then continue to the next) on a real vignette, their ratio
-(target: at most 3), and (c) the time from `streamlit run` to the first rendered library page in
+(target: at most 3), the same with a differential pad kept at every stage and the rerun of editing the pad, and (c) the time from `streamlit run` to the first rendered library page in
 headless Chromium. Figures, not pass/fail: this machine is noisy.
 """
 from __future__ import annotations
@@ -37,9 +37,12 @@ def empty_rerun(repeats: int) -> float:
     return statistics.median(timed(at.run) for _ in range(repeats))
 
 
-def player_rerun(repeats: int) -> float:
+def player_rerun(repeats: int, with_pad: bool = False) -> tuple[float, float | None]:
+    """Median seconds per commit/advance rerun, and (``with_pad``) per rerun of editing the pad."""
+    from quiz.play import differential
+
     case = max(loader.load_content(REPO / "content").cases.values(), key=lambda c: len(c.stages))
-    samples = []
+    samples, edits = [], []
     while len(samples) < repeats:
         store.forget_stores()
         os.environ["QUIZ_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
@@ -49,13 +52,18 @@ def player_rerun(repeats: int) -> float:
         for index, stage in enumerate(case.stages[:-1]):
             if len(samples) >= repeats:
                 break
+            if with_pad:
+                pad = next(m for m in at.multiselect if m.key.endswith(f"-pad-{index + 1}"))
+                picks = [e.diagnosis for e in differential.expert(stage)][:3]
+                edits.append(timed(lambda: pad.set_value(picks).run()))
             for question in stage.questions:
                 next(r for r in at.radio if r.key.endswith(f"-{index + 1}-{question.id}")).set_value(question.answer)
             submit = next(b for b in at.button if b.label == "Commit answers")
             commit = timed(lambda: submit.click().run())
             advance = next(b for b in at.button if b.label.startswith("Continue"))
             samples.append(commit + timed(lambda: advance.click().run()))
-    return statistics.median(samples) / 2  # per rerun: a commit and an advance are two reruns
+    # per rerun: a commit and an advance are two reruns
+    return statistics.median(samples) / 2, statistics.median(edits) if edits else None
 
 
 def first_page_seconds() -> float | None:
@@ -84,14 +92,18 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
     empty = empty_rerun(args.repeats)
-    player = player_rerun(args.repeats)
+    player, _ = player_rerun(args.repeats)
+    padded, edit = player_rerun(args.repeats, with_pad=True)
     print(f"empty script rerun:          {empty * 1000:8.1f} ms (median of {args.repeats})")
     print(f"player commit/advance rerun: {player * 1000:8.1f} ms (median of {args.repeats})")
     print(f"ratio player/empty:          {player / empty:8.2f} (target <= 3)")
+    print(f"same, with a 3-entry pad:    {padded * 1000:8.1f} ms, ratio {padded / empty:.2f} (target <= 3)")
+    print(f"pad edit rerun:              {edit * 1000:8.1f} ms, ratio {edit / empty:.2f}")
     startup = None if args.no_browser else first_page_seconds()
     if startup is not None:
         print(f"streamlit run -> first library page in Chromium: {startup:.2f} s")
     print(f"empty_ms={empty * 1000:.1f} player_ms={player * 1000:.1f} ratio={player / empty:.2f} "
+          f"pad_ms={padded * 1000:.1f} pad_ratio={padded / empty:.2f} pad_edit_ratio={edit / empty:.2f} "
           f"first_page_s={'n/a' if startup is None else f'{startup:.2f}'}")
 
 

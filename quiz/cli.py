@@ -1,11 +1,12 @@
-"""The ``python -m quiz`` command line for authors: validate, schema, new, export, docs."""
+"""The ``python -m quiz`` command line for authors: validate, schema, new, init, export, docs."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from .content import loader, schema
+from .content import evidence, loader, schema
 from . import settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -33,10 +34,11 @@ def _split_targets(paths: list[str], default_root: Path) -> list[tuple[Path, lis
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    sources = Path(args.sources) if args.sources else settings.current().sources_dir
-    if sources is not None and not sources.is_dir():
-        print(f"error: --sources {sources} is not a folder", file=sys.stderr)
-        return EXIT_USAGE
+    sources = evidence.folders(args.sources) if args.sources else settings.current().sources_dirs
+    for folder in sources:
+        if not folder.is_dir():
+            print(f"error: --sources {folder} is not a folder", file=sys.stderr)
+            return EXIT_USAGE
     files = cases = errors = warnings = 0
     for root, case_paths in _split_targets(args.paths, _content_dir(args.content)):
         if case_paths is None and not root.exists():
@@ -61,7 +63,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out else _content_dir(None) / "schema"
+    out = Path(args.out) if args.out else _content_dir(args.content) / "schema"
     for path in schema.write(out):
         print(f"wrote {path}")
     return EXIT_OK
@@ -81,6 +83,24 @@ def cmd_new(args: argparse.Namespace) -> int:
         shown = str(path.resolve())
     print(f"wrote {shown}")
     print(f"fill in every TODO placeholder, then run: python -m quiz validate {shown}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .content import scaffold
+
+    try:
+        written = scaffold.init(args.dir, settings.REPO / "content")
+    except (scaffold.ScaffoldError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in written:
+        print(f"wrote {path}")
+    example = scaffold.case_path(Path(args.dir), scaffold.EXAMPLE_CASE)
+    print(f"check it: python -m quiz --content {args.dir} validate --strict")
+    if example.exists():
+        print(f"{example} is a worked example: read it, then delete it when your first case is written")
+    print(f"start a case: python -m quiz --content {args.dir} new my-first-case")
     return EXIT_OK
 
 
@@ -143,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check content files and report located errors")
     validate.add_argument("paths", nargs="*", metavar="PATH", help="content folders or case files (default: the content folder)")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    validate.add_argument("--sources", metavar="DIR", help="folder of source report texts; checks every evidence quote")
+    validate.add_argument("--sources", metavar="DIR", action="append",
+                          help="folder of source report texts, to check every evidence quote; give it again "
+                               f"(or join folders with {os.pathsep!r}) for several, searched in order")
     validate.set_defaults(run=cmd_validate)
 
     schema_cmd = sub.add_parser("schema", help="write the JSON Schemas of the content files")
@@ -155,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="case id: a slug of the presenting complaint, e.g. neck-swelling-dysphagia")
     new.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     new.set_defaults(run=cmd_new)
+
+    init = sub.add_parser("init", help="make a fresh content folder that validates: catalogue, schemas, an example case")
+    init.add_argument("dir", metavar="DIR", help="the new folder (it must not exist, or be empty)")
+    init.set_defaults(run=cmd_init)
 
     export_cmd = sub.add_parser("export", help="export the questions of every valid case and the review questions")
     export_cmd.add_argument("--format", required=True, choices=("gift", "csv"),

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 class Settings:
     content_dir: Path
     database_url: str
-    sources_dir: Path | None
+    sources_dirs: tuple[Path, ...]  # searched in order
     instructor_passcode: str | None
 
 
@@ -24,6 +24,6 @@ def current() -> Settings:
     return Settings(
         content_dir=content,
         database_url=database,
-        sources_dir=Path(sources) if sources else None,
+        sources_dirs=tuple(Path(part) for part in (sources or "").split(os.pathsep) if part),
         instructor_passcode=os.environ.get("QUIZ_INSTRUCTOR_PASSCODE") or None,
     )

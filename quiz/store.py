@@ -7,6 +7,9 @@ SQLite, WAL lets readers go on while one writer commits.
 """
 from __future__ import annotations
 
+import functools
+import os
+import secrets
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,6 +37,10 @@ attempts = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("earned", sa.Float),
     sa.Column("possible", sa.Integer),
+    sa.Column("seed", sa.String(64)),  # draws the option order (engine.display_order); NULL in old databases
+    # exams.id of the exam this attempt belongs to (quiz.play.exam); NULL for tutor mode. A plain column, as
+    # add_missing_columns gives old databases (no foreign key there); reset_learner deletes both together.
+    sa.Column("exam_id", sa.Integer),
 )
 
 answers = sa.Table(
@@ -51,6 +58,20 @@ answers = sa.Table(
     sa.UniqueConstraint("attempt_id", "question_id", name="one_answer_per_question"),
 )
 
+# The learner's reasoning at a committed stage (quiz.play.differential, quiz.play.calibration): the pad as
+# differential.pad_to_data, certainty per diagnosis question ({question_id: "low"|"moderate"|"high"}), the
+# one-line problem representation. Written with the stage's answers, in the same transaction.
+stage_reasoning = sa.Table(
+    "stage_reasoning", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("pad", sa.JSON),
+    sa.Column("certainty", sa.JSON),
+    sa.Column("problem_representation", sa.Text),
+    sa.UniqueConstraint("attempt_id", "stage_index", name="one_reasoning_per_stage"),
+)
+
 review_answers = sa.Table(
     "review_answers", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -59,6 +80,7 @@ review_answers = sa.Table(
     sa.Column("option_id", sa.String(80), nullable=False),
     sa.Column("correct", sa.Boolean, nullable=False),
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("case_id", sa.String(80)),  # a case question retried in "Review my mistakes"; NULL for the review bank
 )
 
 class_sessions = sa.Table(
@@ -72,6 +94,7 @@ class_sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=0),
+    sa.Column("seed", sa.String(64)),  # one option order for the projector and every phone; NULL in old databases
     # The case is kept out of self-study until the final reveal (instructor's choice); NULL in old databases.
     sa.Column("hide_case", sa.Boolean),
     # When answering closes by itself (the instructor's countdown); NULL without one.
@@ -106,7 +129,7 @@ class_answers = sa.Table(
 )
 
 # Every instructor-passcode attempt in flight or failed, shared by all sessions and processes, so
-# parallel guessing meets one counter (quiz.classroom.passcode). A right passcode deletes its row.
+# parallel guessing meets one counter (quiz.classroom.storage.try_passcode). A right passcode deletes its row.
 passcode_attempts = sa.Table(
     "passcode_attempts", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -114,6 +137,87 @@ passcode_attempts = sa.Table(
     sa.Column("outcome", sa.String(10), nullable=False),  # "pending" while checked, then "wrong"
     sa.Column("source", sa.String(80)),
 )
+
+
+# --- study modes: exams, spaced review (quiz.play.exam, quiz.play.schedule) ----------
+
+exams = sa.Table(
+    "exams", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("seed", sa.String(64), nullable=False),  # drew the set and its order
+    sa.Column("case_ids", sa.Text, nullable=False),  # JSON list, in the order the exam shows them
+    sa.Column("time_limit_s", sa.Integer),  # NULL: untimed
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),  # server time: the clock runs from here
+    sa.Column("finished_at", sa.DateTime(timezone=True)),  # set once, by hand-in, the last commit or the deadline
+)
+
+exam_flags = sa.Table(
+    "exam_flags", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("exam_id", sa.Integer, sa.ForeignKey("exams.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("case_id", sa.String(80), nullable=False),
+    sa.Column("question_id", sa.String(80), nullable=False),
+    sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("exam_id", "case_id", "question_id", name="one_flag_per_question"),
+)
+
+review_cards = sa.Table(
+    "review_cards", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("item", sa.String(170), nullable=False),  # "case:<case id>:<question id>" or "bank:<question id>"
+    sa.Column("case_id", sa.String(80)),  # NULL for a review-bank question
+    sa.Column("question_id", sa.String(80), nullable=False),
+    sa.Column("card", sa.Text, nullable=False),  # fsrs.Card.to_json()
+    sa.Column("due", sa.DateTime(timezone=True), nullable=False),  # copy of the card's due date, to sort and filter
+    sa.Column("version", sa.Integer, nullable=False),  # bumped on each review: two tabs cannot lose one
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("learner_id", "item", name="one_card_per_item"),
+)
+
+card_reviews = sa.Table(
+    "card_reviews", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("item", sa.String(170), nullable=False),
+    sa.Column("rating", sa.Integer, nullable=False),  # fsrs.Rating
+    sa.Column("credit", sa.Float, nullable=False),
+    sa.Column("certainty", sa.String(20)),
+    sa.Column("source", sa.String(20), nullable=False),  # "case", "exam" or "review"
+    sa.Column("answer_id", sa.Integer, unique=True),  # the stored case answer this review came from; NULL for "review"
+    sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: Attempts a learner's history may show: tutor-mode ones, and those of finished exams (an open exam
+#: keeps its answers' results to itself until it ends).
+visible_attempt = sa.or_(attempts.c.exam_id.is_(None),
+                         sa.select(exams.c.id).where(exams.c.id == attempts.c.exam_id, exams.c.finished_at.is_not(None))
+                         .correlate_except(exams).exists())
+#: Attempts the tutor-mode player resumes: never an exam's.
+tutor_attempt = attempts.c.exam_id.is_(None)
+
+# --- cohorts: named groups of class sessions, for item analysis (quiz/item_store.py) ---------
+# Two new tables and nothing else changed, so the schema change is additive: :func:`add_cohort_tables`.
+cohorts = sa.Table(
+    "cohorts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+cohort_sessions = sa.Table(
+    "cohort_sessions", metadata,
+    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+
+def add_cohort_tables(engine: sa.Engine) -> None:
+    """The one schema step for cohorts: create their two tables where missing (a database made before them)."""
+    metadata.create_all(engine, tables=[cohorts, cohort_sessions], checkfirst=True)
 
 
 class StoreError(RuntimeError):
@@ -137,17 +241,42 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names, or None (another database, or one in memory)."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return parsed.database
+
+
+def _unwritable(path: str) -> list[str]:
+    """The database file, its WAL and shared-memory files, and its folder, where this process may not write."""
+    folder = os.path.dirname(os.path.abspath(path))
+    candidates = [path, path + "-wal", path + "-shm", folder]
+    return [p for p in candidates if os.path.exists(p) and not os.access(p, os.W_OK)]
+
+
 def explain(error: Exception, url: str) -> StoreError:
     """Turn a driver error into a message a person can act on."""
-    text = str(getattr(error, "orig", error)).lower()
+    original = getattr(error, "orig", error)
+    text = str(original).lower()
     where = url.split("@")[-1]
+    path = sqlite_file(url)
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(f"The progress database at {where} is damaged and cannot be read. "
                           "Move the file aside (your content is not affected) or set QUIZ_DATABASE_URL to a new file.")
     if "locked" in text or "busy" in text:
         return StoreError(f"The progress database at {where} is locked by another program. Try again in a moment.")
-    if "readonly" in text or "read-only" in text or "permission" in text:
-        return StoreError(f"The progress database at {where} cannot be written: check the file's permissions.")
+    # A file made read-only under an open connection shows up as an I/O error when the WAL is written.
+    unwritable = _unwritable(path) if path and ("i/o error" in text or "ioerr" in text
+                                                or str(getattr(original, "sqlite_errorname", "")).startswith("SQLITE_IOERR")) else []
+    if unwritable or "readonly" in text or "read-only" in text or "permission" in text:
+        files = f" ({', '.join(unwritable)})" if unwritable else ""
+        return StoreError(f"The progress database at {where} cannot be written{files}: check the permissions of the "
+                          "file and its folder. Nothing was saved.")
+    if "full" in text and ("disk" in text or "database" in text):
+        return StoreError(f"The disk that holds the progress database at {where} is full: nothing was saved. "
+                          "Free some space; the app goes on without a restart.")
     if "could not connect" in text or "connection" in text or "unable to open" in text:
         return StoreError(f"Cannot open the progress database at {where}: {text.splitlines()[0]}")
     return StoreError(f"Database error at {where}: {text.splitlines()[0] if text else type(error).__name__}")
@@ -166,8 +295,27 @@ def engine_for(url: str) -> sa.Engine:
             engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
+                path = sqlite_file(url)
+                if path:
+                    event.listen(engine, "connect", functools.partial(_remember_file, path))
             _engines[url] = engine
         return _engines[url]
+
+
+FILE_ID = "quiz_file_id"  # key, in a pooled connection's info, of the (device, inode) it opened
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def _remember_file(path: str, _dbapi_connection, record) -> None:
+    """Note which file a new SQLite connection opened: the path may later name another file, or none."""
+    record.info[FILE_ID] = _file_id(path)
 
 
 def dispose_all() -> None:
@@ -177,8 +325,11 @@ def dispose_all() -> None:
         _engines.clear()
 
 
+# --- option-order seeds ---------------------------------------------------------
+
 #: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
-_ADDED_COLUMNS = ((class_sessions, "hide_case"), (class_sessions, "closes_at"), (class_students, "seat_hash"))
+_ADDED_COLUMNS = ((attempts, "seed"), (class_sessions, "seed"), (review_answers, "case_id"), (attempts, "exam_id"),
+                  (class_sessions, "hide_case"), (class_sessions, "closes_at"), (class_students, "seat_hash"))
 
 
 def add_missing_columns(engine: sa.Engine) -> None:
@@ -200,6 +351,16 @@ def add_missing_columns(engine: sa.Engine) -> None:
                 raise
 
 
+def new_seed() -> str:
+    """The seed a new attempt or class session draws its option order from: random, unguessable."""
+    return secrets.token_hex(16)
+
+
+def stored_seed(seed: str | None, kind: str, row_id: int) -> str:
+    """A row's seed; a row made before seeds existed gets one derived from its id, so its order stays put."""
+    return seed or f"{kind}-{row_id}"
+
+
 @dataclass(frozen=True)
 class AttemptRecord:
     id: int
@@ -209,6 +370,13 @@ class AttemptRecord:
     finished_at: datetime | None
     earned: float | None
     possible: int | None
+    seed: str
+
+
+def attempt_record(row: Mapping) -> AttemptRecord:
+    fields = {k: row[k] for k in AttemptRecord.__dataclass_fields__}
+    fields["seed"] = stored_seed(fields["seed"], "attempt", fields["id"])
+    return AttemptRecord(**fields)
 
 
 class Store:
@@ -216,22 +384,56 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.file = sqlite_file(url)
+        self._schema_lock = threading.Lock()
+        self._schema_missing = False  # set when the file was replaced: the next use creates the tables
         try:
             self.engine = engine_for(url)
             metadata.create_all(self.engine)
+            add_cohort_tables(self.engine)
             add_missing_columns(self.engine)
         except exc.SQLAlchemyError as error:
             raise explain(error, url) from None
 
     def run(self, work, *, write: bool = True):
-        """Run ``work(conn)`` in one transaction (or, with ``write=False``, one read); driver errors become StoreError."""
+        """Run ``work(conn)`` in one transaction (or, with ``write=False``, one read); driver errors become StoreError.
+
+        On SQLite, a write commits only while the path still names the file the connection opened:
+        after the file was deleted or replaced, a pooled connection would write into the deleted
+        file, and the change would be lost at the next restart without a word.
+        """
         try:
+            if self._schema_missing:
+                self._create_schema()
             with (self.engine.begin() if write else self.engine.connect()) as conn:
-                return work(conn)
+                self._check_file(conn, write)
+                result = work(conn)
+                if write:
+                    self._check_file(conn, write)  # just before the commit
+                return result
         except exc.IntegrityError:
             raise
         except exc.SQLAlchemyError as error:
             raise explain(error, self.url) from None
+
+    def _check_file(self, conn, write: bool) -> None:
+        if self.file is None:
+            return
+        opened = conn.connection.info.get(FILE_ID)
+        if opened is not None and _file_id(self.file) == opened:
+            return
+        self.engine.dispose()  # drop every pooled connection to the old file
+        self._schema_missing = True
+        what = "this change was not saved" if write else "what this page showed may be gone"
+        raise StoreError(f"The progress database {self.file} was deleted or replaced while the app was running: "
+                         f"{what}. Reload the page to go on with the database now at that path; to keep the old "
+                         "records, restore the file first.")
+
+    def _create_schema(self) -> None:
+        with self._schema_lock:
+            if self._schema_missing:
+                metadata.create_all(self.engine)
+                self._schema_missing = False
 
     # --- learners -----------------------------------------------------------
     def learner_id(self, name: str) -> int:
@@ -257,13 +459,15 @@ class Store:
 
         def work(conn):
             row = conn.execute(
-                sa.select(attempts).where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id)
+                sa.select(attempts).where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
+                                          tutor_attempt)
                 .order_by(attempts.c.id.desc()).limit(1)
             ).first()
             if row is None:
-                new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
+                new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now(),
+                                                               seed=new_seed())).inserted_primary_key[0]
                 row = conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()
-            return AttemptRecord(**row._mapping)
+            return attempt_record(row._mapping)
 
         return self.run(work)
 
@@ -278,12 +482,12 @@ class Store:
             row = conn.execute(
                 sa.select(learners.c.id.label("learner"), attempts)
                 .select_from(learners.outerjoin(attempts, sa.and_(attempts.c.learner_id == learners.c.id,
-                                                                   attempts.c.case_id == case_id)))
+                                                                   attempts.c.case_id == case_id, tutor_attempt)))
                 .where(learners.c.name == name.strip()).order_by(attempts.c.id.desc()).limit(1)
             ).first()
             if row is None or row.id is None:
                 return None
-            record = AttemptRecord(**{k: row._mapping[k] for k in AttemptRecord.__dataclass_fields__})
+            record = attempt_record(row._mapping)
             choices = conn.execute(
                 sa.select(answers.c.stage_index, answers.c.question_id, answers.c.option_id)
                 .where(answers.c.attempt_id == record.id).order_by(answers.c.stage_index, answers.c.id)).all()
@@ -300,23 +504,39 @@ class Store:
 
         def work(conn):
             conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
-                                                 attempts.c.finished_at.is_(None),
+                                                 tutor_attempt, attempts.c.finished_at.is_(None),
                                                  ~sa.exists().where(answers.c.attempt_id == attempts.c.id)))
-            new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now())).inserted_primary_key[0]
-            return AttemptRecord(**conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()._mapping)
+            new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now(),
+                                                           seed=new_seed())).inserted_primary_key[0]
+            return attempt_record(conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()._mapping)
 
         return self.run(work)
 
     def record_stage(self, attempt_id: int, stage_index: int, stage_kind: str, results: Iterable,
-                     finished: tuple[float, int] | None = None) -> bool:
-        """Store a committed stage's answers in one transaction; False if it was stored before (double click)."""
-        stamp = now()
+                     finished: tuple[float, int] | None = None, at: datetime | None = None,
+                     guard=None, reasoning: Mapping | None = None) -> bool:
+        """Store a committed stage's answers in one transaction; False if it was stored before (double click).
+
+        ``at`` is the commit's server time when the caller already read the clock (an exam checks
+        its deadline against the very time it stores); ``guard(conn)``, run first in the same
+        transaction, may raise to refuse the commit (an exam that another tab has just ended).
+        ``reasoning`` (keys ``pad``, ``certainty``, ``problem_representation``, any may be None) is stored
+        in the same transaction, so the stage's answers and the learner's reasoning stand or fall together.
+        """
+        stamp = at or now()
         rows = [dict(attempt_id=attempt_id, stage_index=stage_index, stage_kind=stage_kind, question_id=r.question_id,
                      question_kind=r.kind, option_id=r.chosen.id, best_id=r.best.id, credit=r.credit, answered_at=stamp)
                 for r in results]
 
         def work(conn):
+            if guard is not None:
+                guard(conn)
             conn.execute(answers.insert(), rows)
+            if reasoning is not None:
+                conn.execute(stage_reasoning.insert().values(
+                    attempt_id=attempt_id, stage_index=stage_index, pad=reasoning.get("pad"),
+                    certainty=reasoning.get("certainty") or None,
+                    problem_representation=(reasoning.get("problem_representation") or "").strip() or None))
             if finished is not None:
                 conn.execute(attempts.update().where(attempts.c.id == attempt_id).values(
                     finished_at=stamp, earned=finished[0], possible=finished[1]))
@@ -334,10 +554,26 @@ class Store:
             .where(answers.c.attempt_id == attempt_id).order_by(answers.c.stage_index, answers.c.id)).all(), write=False)
         return stage_choices(row._mapping for row in rows)
 
+    def stage_reasoning(self, attempt_id: int) -> dict[int, dict]:
+        """The learner's stored reasoning of an attempt, by stage index (stages committed without any are absent)."""
+        rows = self.run(lambda conn: conn.execute(
+            sa.select(stage_reasoning).where(stage_reasoning.c.attempt_id == attempt_id)).all(), write=False)
+        return {row.stage_index: _reasoning(row._mapping) for row in rows}
+
+    def reasoning_history(self, learner_id: int) -> list[dict]:
+        """Every stored stage reasoning of a learner, with its attempt's case, oldest first."""
+        query = (sa.select(attempts.c.case_id, stage_reasoning)
+                 .join(attempts, stage_reasoning.c.attempt_id == attempts.c.id)
+                 .where(attempts.c.learner_id == learner_id, visible_attempt)
+                 .order_by(stage_reasoning.c.attempt_id, stage_reasoning.c.stage_index))
+        return [dict(row._mapping) | _reasoning(row._mapping)
+                for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
+
     def attempts(self, learner_id: int) -> list[AttemptRecord]:
         rows = self.run(lambda conn: conn.execute(
-            sa.select(attempts).where(attempts.c.learner_id == learner_id).order_by(attempts.c.id)).all(), write=False)
-        return [AttemptRecord(**row._mapping) for row in rows]
+            sa.select(attempts).where(attempts.c.learner_id == learner_id, visible_attempt)
+            .order_by(attempts.c.id)).all(), write=False)
+        return [attempt_record(row._mapping) for row in rows]
 
     def answer_history(self, learner_id: int) -> list[dict]:
         """Every stored self-study answer of a learner, with its attempt's case and time."""
@@ -345,27 +581,42 @@ class Store:
                            answers.c.question_id, answers.c.question_kind, answers.c.option_id, answers.c.best_id,
                            answers.c.credit, answers.c.answered_at)
                  .join(attempts, answers.c.attempt_id == attempts.c.id)
-                 .where(attempts.c.learner_id == learner_id).order_by(answers.c.answered_at, answers.c.id))
+                 .where(attempts.c.learner_id == learner_id, visible_attempt)
+                 .order_by(answers.c.answered_at, answers.c.id))
         return [dict(row._mapping) for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
 
-    def record_review(self, learner_id: int, question_id: str, option_id: str, correct: bool) -> None:
+    def record_review(self, learner_id: int, question_id: str, option_id: str, correct: bool,
+                      case_id: str | None = None) -> None:
+        """A quick-fire answer, or (with ``case_id``) a retry of a case question in "Review my mistakes"."""
         self.run(lambda conn: conn.execute(review_answers.insert().values(
-            learner_id=learner_id, question_id=question_id, option_id=option_id, correct=correct, answered_at=now())))
+            learner_id=learner_id, question_id=question_id, option_id=option_id, correct=correct, answered_at=now(),
+            case_id=case_id)))
 
     def review_history(self, learner_id: int) -> list[dict]:
         query = sa.select(review_answers).where(review_answers.c.learner_id == learner_id).order_by(review_answers.c.id)
         return [dict(row._mapping) for row in self.run(lambda conn: conn.execute(query).all(), write=False)]
 
     def reset_learner(self, learner_id: int) -> None:
-        """Forget a learner's attempts, answers and review history (the name stays)."""
+        """Forget a learner's attempts, answers, exams, review history and review cards (the name stays)."""
 
         def work(conn):
             ids = sa.select(attempts.c.id).where(attempts.c.learner_id == learner_id)
             conn.execute(answers.delete().where(answers.c.attempt_id.in_(ids)))
+            conn.execute(stage_reasoning.delete().where(stage_reasoning.c.attempt_id.in_(ids)))
             conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id))
+            mine = sa.select(exams.c.id).where(exams.c.learner_id == learner_id)
+            conn.execute(exam_flags.delete().where(exam_flags.c.exam_id.in_(mine)))
+            conn.execute(exams.delete().where(exams.c.learner_id == learner_id))
             conn.execute(review_answers.delete().where(review_answers.c.learner_id == learner_id))
+            conn.execute(card_reviews.delete().where(card_reviews.c.learner_id == learner_id))
+            conn.execute(review_cards.delete().where(review_cards.c.learner_id == learner_id))
 
         self.run(work)
+
+
+def _reasoning(row: Mapping) -> dict:
+    return {"pad": row["pad"], "certainty": row["certainty"] or {},
+            "problem_representation": row["problem_representation"]}
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -8,6 +8,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "== installing Debian's chromium for the browser tests"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "== installing Debian's nodejs and npm for the GIFT round-trip test (an independent parser)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -d tests/gift/node_modules/gift-pegjs ]; then
+  echo "== installing gift-pegjs (tests/gift/package-lock.json)"
+  npm ci --prefix tests/gift --no-audit --no-fund --loglevel=error >/dev/null
+fi
 # shellcheck source=scripts/venv.sh
 source scripts/venv.sh
 

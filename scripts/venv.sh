@@ -22,22 +22,28 @@ if ! "$QUIZ_PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   exit 1
 fi
 
+_quiz_make_venv() {
+  rm -rf "$VENV_DIR"
+  "$QUIZ_PYTHON" -m venv "$VENV_DIR" >&2 2>"${TMPDIR:-/tmp}/quiz-venv.err"
+}
+
 if [ ! -x "$VENV_DIR/bin/python" ] || ! "$VENV_DIR/bin/python" -c 'import sys' >/dev/null 2>&1; then
-  if ! "$QUIZ_PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  _quiz_log "making a virtual environment in $VENV_DIR with $("$QUIZ_PYTHON" -V 2>&1)"
+  # Debian and Ubuntu ship the venv module without ensurepip's wheels unless python3-venv is installed.
+  if ! _quiz_make_venv; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       version=$("$QUIZ_PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
-      _quiz_log "installing python3-venv (this Python has no ensurepip)"
+      _quiz_log "installing python${version}-venv through apt (this Python cannot make a venv without it)"
       export DEBIAN_FRONTEND=noninteractive
       apt-get update -qq >&2
       apt-get install -y -qq "python${version}-venv" >&2 || apt-get install -y -qq python3-venv >&2
+      _quiz_make_venv || { cat "${TMPDIR:-/tmp}/quiz-venv.err" >&2; exit 1; }
     else
+      cat "${TMPDIR:-/tmp}/quiz-venv.err" >&2
       echo "error: $QUIZ_PYTHON cannot make a virtual environment; install python3-venv (as root: apt-get install python3-venv)" >&2
       exit 1
     fi
   fi
-  rm -rf "$VENV_DIR"
-  _quiz_log "making a virtual environment in $VENV_DIR with $("$QUIZ_PYTHON" -V 2>&1)"
-  "$QUIZ_PYTHON" -m venv "$VENV_DIR"
 fi
 
 stamp="$VENV_DIR/.requirements.sha256"

@@ -36,8 +36,17 @@ def page_app(page: str, **query: str) -> AppTest:
     return at.run()
 
 
+def flat(text: str) -> str:
+    """``text`` with every run of whitespace one space: a finding's table rows are indented in its list item."""
+    return " ".join(text.split())
+
+
 def page_text(at: AppTest) -> str:
-    """Every piece of text the page sends to the browser, hidden popovers and expanders included."""
+    """Every piece of text the page sends to the browser, hidden popovers and expanders included.
+
+    Followed by the same text flattened (:func:`flat`), so that a multi-line finding is found
+    (or found missing) whatever indentation the page gave its lines.
+    """
     parts: list[str] = []
     for kind in TEXT_ELEMENTS:
         for element in at.get(kind):
@@ -52,7 +61,8 @@ def page_text(at: AppTest) -> str:
         parts.append(button.label)
     for frame in at.dataframe:
         parts.append(frame.value.to_csv())
-    return "\n".join(parts)
+    raw = "\n".join(parts)
+    return f"{raw}\n{flat(raw)}"
 
 
 def assert_no_exception(at: AppTest) -> None:
@@ -70,6 +80,20 @@ def answer_stage(at: AppTest, case: Case, stage_index: int, choose: Callable) ->
     return at.run()
 
 
+def finish_case(url: str, learner: str, case: Case, choose: Callable) -> None:
+    """Play a case to its end straight through the store and engine (no page), as a learner who did it earlier."""
+    from quiz.play import engine
+
+    db = store.open_store(url)
+    record = db.current_attempt(db.learner_id(learner), case.id)
+    attempt = engine.start(case, record.seed)
+    for index, stage in enumerate(case.stages):
+        attempt = engine.commit(case, attempt, index, {q.id: choose(q) for q in stage.questions})
+        done = engine.score(case, attempt) if engine.is_finished(case, attempt) else None
+        db.record_stage(record.id, index, stage.kind, engine.results(case, attempt, index),
+                        finished=(done.earned, done.possible) if done else None)
+
+
 def click(at: AppTest, label_start: str) -> AppTest:
     button = next(b for b in at.button if b.label.startswith(label_start))
     button.click()
@@ -80,7 +104,7 @@ def texts_of_stage(case: Case, index: int) -> Iterable[str]:
     """A stage's findings (its heading, often one word such as "Imaging", is no secret)."""
     stage = case.stages[index]
     for finding in stage.findings:
-        yield finding.text
+        yield flat(finding.text)
 
 
 def key_texts(case: Case, index: int) -> Iterable[str]:

@@ -20,10 +20,11 @@ import pytest
 
 from quiz.content import export, loader, yaml_reader
 from quiz import store as store_module
-from quiz.ui import author
+from quiz.ui import author, common
+from test_content import sources_dir
 
 from apptest_support import (answer_stage, assert_no_exception, click, fresh_app, key_texts, page_app, page_text,
-                             reveal_texts, texts_of_stage)
+                             flat, reveal_texts, texts_of_stage)
 from conftest import REPO
 
 CONTENT = REPO / "content"
@@ -171,7 +172,7 @@ def test_real_vignette_previews_to_the_reveal_without_spoilers(case_id):
         text = page_text(at)
         assert f"Stage {index + 1} of {total}" in text
         for finding in case.stages[index].findings:
-            assert finding.text in text, f"stage {index + 1} finding missing"
+            assert flat(finding.text) in text, f"stage {index + 1} finding missing"
         seen = {t for k in range(index + 1) for t in texts_of_stage(case, k)}
         hidden = [t for j in range(index + 1, total) for t in texts_of_stage(case, j) if t not in seen]
         hidden += list(key_texts(case, index)) + list(reveal_texts(case))
@@ -290,9 +291,22 @@ def test_image_inside_the_content_folder_is_shown(tmp_path, monkeypatch):
     monkeypatch.setenv("QUIZ_CONTENT_DIR", str(root))
     data = yaml.safe_load(case_text(CASE_IDS[0]))
     data["stages"][0]["images"] = [{"path": "images/figure-1.png", "caption": "Figure 1", "alt": "a", "credit": "x"}]
-    at = paste(page_app("author"), yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    draft = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    # F5: an anonymous draft naming an image of the content folder must not display it
+    monkeypatch.delenv("QUIZ_INSTRUCTOR_PASSCODE", raising=False)
+    at = paste(page_app("author"), draft)
     assert_no_exception(at)
     assert "No errors and no warnings" in page_text(at)
+    assert has_preview(at) and not at.get("image")
+    assert "shows images only to instructors" in page_text(at)
+
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "letmein-images")
+    at = paste(page_app("author"), draft)
+    assert has_preview(at) and not at.get("image")
+    at.text_input(key="image-passcode-input").input("letmein-images")
+    at.button(key="FormSubmitter:image-passcode-form-Enter").click().run()
+    assert_no_exception(at)
     assert len(at.get("image")) == 1
 
 
@@ -303,8 +317,14 @@ def test_sources_check_is_automatic_and_confined(tmp_path, monkeypatch):
     quote = case.stages[0].findings[0].evidence[0]
     (tmp_path / "outside.txt").write_text(quote, encoding="utf-8")
     monkeypatch.setenv("QUIZ_SOURCES_DIR", str(sources))
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "a-long-passphrase")
     text = case_text(case.id)
     at = paste(page_app("author"), text)
+    # quote checks show passages of the reports, so they wait for the instructor passcode
+    assert not [c for c in at.checkbox if c.key == author.SOURCES_KEY]
+    assert "Quote checks and the source search show passages of the reports" in page_text(at)
+    at.text_input(key="sources-passcode-input").input("a-long-passphrase")
+    at = at.button(key="FormSubmitter:sources-passcode-form-Enter").click().run()
     assert at.checkbox(key=author.SOURCES_KEY).value is True
     rows = problems(at)
     assert any(r["Field"] == "source.text_file" and "not found" in r["Message"] for r in rows), rows
@@ -318,6 +338,29 @@ def test_sources_check_is_automatic_and_confined(tmp_path, monkeypatch):
     at.checkbox(key=author.SOURCES_KEY).uncheck()
     at = at.run()
     assert "No errors and no warnings" in page_text(at)
+
+
+def test_a_missing_quote_shows_its_help_and_the_source_search_finds_the_passage(tmp_path, monkeypatch):
+    case = CASES[CASE_IDS[0]]
+    monkeypatch.setenv("QUIZ_SOURCES_DIR", str(sources_dir()))
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "a-long-passphrase")
+    quote = case.stages[0].findings[0].evidence[0]
+    words = quote.split()
+    altered = " ".join(words[:3] + ["truly"] + words[3:])
+    text = case_text(case.id).replace(quote, altered, 1)
+    at = page_app("author")
+    at.session_state[common.PASSCODE_KEY] = "a-long-passphrase"
+    at = paste(at, text)
+    [row] = [r for r in problems(at) if "quote not found" in r["Message"]]
+    assert row["Message"].startswith(f'quote not found in {case.source.text_file}: "{altered}"')
+    assert "nearest passage" in row["Message"] and "first difference after" in row["Message"]
+    # each problem in full, beside the lines it points at
+    details = [t.value for t in at.get("text")]
+    assert row["Message"] in details
+    line = text.splitlines()[row["Line"] - 1]
+    assert any(f"> {row['Line']} | {line}" in c.value for c in at.code)
+    at.text_input(key="author-source-search").input(" ".join(words[:4])).run()
+    assert any(c.value.startswith("- \"") and " ".join(words[:4]) in c.value for c in at.code)
 
 
 # --- exports -----------------------------------------------------------------------------

@@ -6,8 +6,8 @@ import pytest
 from quiz.play import engine
 from quiz import store as store_module
 
-from apptest_support import (answer_stage, page_app, assert_no_exception, click, fresh_app, key_texts, page_text,
-                              reveal_texts, texts_of_stage)
+from apptest_support import (answer_stage, page_app, assert_no_exception, click, finish_case, flat, fresh_app,
+                              key_texts, page_text, reveal_texts, texts_of_stage)
 from conftest import REPO
 from quiz.content import loader
 
@@ -43,7 +43,7 @@ def play_case(case, choose, learner="Ada"):
     for index in range(total):
         text = page_text(at)
         for finding in case.stages[index].findings:
-            assert finding.text in text, f"stage {index + 1} finding missing"
+            assert flat(finding.text) in text, f"stage {index + 1} finding missing"
         later = [t for j in range(index + 1, total) for t in texts_of_stage(case, j)]
         later = [t for t in later if t not in {x for k in range(index + 1) for x in texts_of_stage(case, k)}]
         assert_hidden(text, later + list(key_texts(case, index)) + list(reveal_texts(case)), f"before commit {index + 1}")
@@ -124,7 +124,7 @@ def test_double_commit_counts_once(database):
     learner = store.learner_id("Lin")
     attempt = store.current_attempt(learner, case.id)
     before = store.committed_choices(attempt.id)
-    assert store.record_stage(attempt.id, 0, "presentation", engine.results(case, engine.replay(case, before), 0)) is False
+    assert store.record_stage(attempt.id, 0, "presentation", engine.results(case, engine.replay(case, before, attempt.seed), 0)) is False
     assert store.committed_choices(attempt.id) == before
     assert len(store.answer_history(learner)) == len(case.stages[0].questions)
 
@@ -179,7 +179,9 @@ def test_corrupted_database_gives_a_clear_message(tmp_path, monkeypatch):
     assert any("damaged" in e.value for e in at.error)
 
 
-def test_quick_fire_review_question_gives_feedback():
+def test_quick_fire_review_question_gives_feedback(database):
+    for case in CASES.values():  # a review question opens once its cases are finished
+        finish_case(database, "Rev", case, best)
     at = page_app("review", learner="Rev")
     assert_no_exception(at)
     radio = next(r for r in at.radio if r.key.startswith("rq-"))

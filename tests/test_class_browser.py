@@ -169,8 +169,19 @@ def test_markdown_in_the_url_stays_text_in_the_error_box(browser, app_url):
     see(page, "is not a join code")
     alert = page.get_by_test_id("stAlert").filter(has_text="is not a join code").first
     assert alert.locator("a").count() == 0, alert.inner_html()
-    shown = alert.inner_text().replace("\u2060", "")  # word joiners keep autolinking away
-    assert "[Session moved: log in again](https://evil.example/login)" in shown, shown
+    assert page.locator("a[href*='evil.example']").count() == 0, "no link to the stranger's site anywhere"
+    shown = page.locator("body").inner_text().replace("\u2060", "")  # word joiners keep autolinking away
+    assert "[Session moved: log in again](https://evil.example/login)" in shown, "the value is shown as typed"
+
+    # A nickname taken by another phone: the error names it, as text.
+    code = start_session(desk(browser), app_url)
+    for name in ("[x](https://e.vil/a)", "[X](https://e.vil/a)"):  # the second is taken (case is ignored)
+        page.goto(f"{app_url}/?join={code}")
+        page.get_by_label("Your nickname", exact=True).fill(name)
+        page.get_by_role("button", name="Join").click()
+        page.wait_for_timeout(300)
+    see(page, "already uses the nickname")
+    assert page.locator("a[href*='e.vil']").count() == 0, "the nickname in the error box is text"
 
 
 def test_a_pasted_long_nickname_stays_in_the_field(browser, app_url):

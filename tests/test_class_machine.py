@@ -21,7 +21,7 @@ TOTAL = len(factories.load_case().stages)
 
 
 def state(stage: int, phase: str) -> M.SessionState:
-    return M.SessionState(1, "AAAAAA", "x", stage, phase, 1, None, None)
+    return M.SessionState(1, "AAAAAA", "x", stage, phase, 1, None, None, seed="s")
 
 
 def test_the_machine_does_no_io():
@@ -60,7 +60,7 @@ def test_reopening_and_revealing_straight_from_open():
     (0, M.LOBBY, 0, False), (1, M.OPEN, 1, False), (1, M.REVEALED, 2, False), (3, M.FINAL, 3, True)])
 def test_ending_keeps_how_far_the_class_got(stage, phase, revealed, final):
     end_stage, end_phase = M.transition(stage, phase, "end", TOTAL)
-    state = M.SessionState(1, "AAAAAA", "x", end_stage, end_phase, 1, None, None)
+    state = M.SessionState(1, "AAAAAA", "x", end_stage, end_phase, 1, None, None, seed="s")
     assert M.revealed_stages(state, TOTAL) == revealed
     assert M.final_shown(state, TOTAL) is final
     assert M.shown_stage(state, TOTAL) is None
@@ -126,10 +126,10 @@ def test_a_countdown_runs_only_while_answering_is_open():
     start = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
     deadline = M.closes_at(start, 60)
     assert deadline == start + timedelta(seconds=60) and M.closes_at(start, None) is None
-    running = M.SessionState(1, "AAAAAA", "x", 0, M.OPEN, 3, start, start, deadline)
+    running = M.SessionState(1, "AAAAAA", "x", 0, M.OPEN, 3, start, start, deadline, seed="s")
     assert M.seconds_left(running, start + timedelta(seconds=15)) == 45
     assert not M.due_to_close(running, start + timedelta(seconds=59))
     assert M.due_to_close(running, start + timedelta(seconds=60)) and M.seconds_left(running, start + timedelta(hours=1)) == 0
     for phase in (M.WAITING, M.CLOSED, M.REVEALED):
-        assert M.seconds_left(M.SessionState(1, "AAAAAA", "x", 0, phase, 3, start, start, deadline), start) is None
+        assert M.seconds_left(M.SessionState(1, "AAAAAA", "x", 0, phase, 3, start, start, deadline, seed="s"), start) is None
     assert M.seconds_left(state(0, M.OPEN), start) is None, "no countdown set"

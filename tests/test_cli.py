@@ -32,7 +32,7 @@ def summary(stdout: str) -> tuple[int, ...]:
     match = SUMMARY.match(lines[-1])
     assert match, stdout
     for line in lines[:-1]:
-        assert PROBLEM_LINE.match(line), line
+        assert PROBLEM_LINE.match(line) or line.startswith("  "), line  # details of a problem are indented
     return tuple(int(n) for n in match.groups())
 
 

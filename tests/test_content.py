@@ -99,8 +99,14 @@ def test_every_stage_asks_diagnosis_and_next_step_with_4_to_6_explained_options(
                 assert 4 <= len(question.options) <= 6
                 assert all(o.explanation for o in question.options)
                 assert question.teaching_note
-                assert all(o.id in catalogue and catalogue[o.id].kind == question.kind for o in question.options), \
-                    f"{case.id}/{question.id}: options must be catalogue entries of kind {question.kind}"
+                for o in question.options:
+                    # a catalogue option reads the same in every case; an inline one (a finding,
+                    # a marker, a site) carries its own label under an id the catalogue lacks
+                    if o.id in catalogue:
+                        assert catalogue[o.id].kind == question.kind and o.label == catalogue[o.id].label, \
+                            f"{case.id}/{question.id}/{o.id}: catalogue options must be of kind {question.kind}, unrelabelled"
+                    else:
+                        assert o.label, f"{case.id}/{question.id}/{o.id}: an inline option needs its own label"
 
 
 def test_titles_and_summaries_never_name_the_diagnosis(cases, content):
@@ -148,5 +154,11 @@ def test_case_images_must_be_files_inside_the_content_folder(tmp_path):
             case = content.cases[case_file.stem]
             assert Path(case.stages[0].images[0].path) == (root / "images" / "scan.png").resolve()
         else:
-            assert case_file.stem not in content.cases
             assert any(p.field == "stages[0].images[0].path" for p in content.errors)
+            # the edit is refused: the last valid version (with the good image) stays in service
+            assert loader.display_name(case_file) in content.stale
+            assert Path(content.cases[case_file.stem].stages[0].images[0].path) == (root / "images" / "scan.png").resolve()
+    (root / "cases" / "another.yaml").write_text(text[:first_findings] + image.format(path="../../etc/passwd.png")
+                                                 + text[first_findings:], encoding="utf-8")
+    content = loader.load_content(root)
+    assert "another" not in content.cases  # never valid, so nothing to fall back to

@@ -109,6 +109,7 @@ def test_reference_renders_types_in_words() -> None:
     reference = docgen.render_field_reference()
     assert "| `minutes` | integer from 1 to 240 | yes |" in reference
     assert "| `origin` | one of `primary`, `metastatic`, `unknown` | yes |" in reference
-    assert "list of [Stage](#stage), at least 1" in reference
+    assert "list of [Stage](#stage), 1 to 30 items" in reference
+    assert "list of [Image](#image), at most 12 items" in reference
     assert "mapping of option id to number between 0 and 1 (exclusive)" in reference
     assert isinstance(content_model.Case, type) and issubclass(content_model.Case, BaseModel)

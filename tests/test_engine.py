@@ -23,10 +23,11 @@ PARTIAL = [
     {"s3-diagnosis": "lipoma", "s3-next-step": "amputation"},
 ]
 SECRETS = ("LATER", "EXPLAIN", "KEYNOTE", "REVEALED")
+SEED = "test-seed"
 
 
-def play(choices: list[dict]) -> engine.Attempt:
-    attempt = engine.start(CASE)
+def play(choices: list[dict], seed: str = SEED) -> engine.Attempt:
+    attempt = engine.start(CASE, seed)
     for index, stage_choices in enumerate(choices):
         attempt = engine.commit(CASE, attempt, index, stage_choices)
     return attempt
@@ -41,7 +42,8 @@ def leaked(view: engine.View) -> list[str]:
 
 def test_a_new_attempt_shows_only_the_first_stage_without_keys():
     attempt = engine.start(CASE)
-    assert attempt == engine.Attempt(CASE.id, ())
+    assert (attempt.case_id, attempt.committed) == (CASE.id, ())
+    assert len(attempt.seed) == 32 and attempt.seed != engine.start(CASE).seed  # a fresh order per attempt
     assert attempt.stage_index == 0
     view = engine.view(CASE, attempt)
     assert (view.case_id, view.title, view.total_stages, view.finished) == (CASE.id, CASE.title, 3, False)
@@ -57,9 +59,9 @@ def test_an_asked_question_carries_no_key_and_no_explanation():
     assert {f.name for f in dataclasses.fields(engine.AskedQuestion)} == {"id", "kind", "prompt", "options"}
     assert {f.name for f in dataclasses.fields(engine.AskedOption)} == {"id", "label"}
     question = engine.view(CASE, engine.start(CASE)).stages[0].questions[0]
-    assert [(o.id, o.label) for o in question.options] == [
-        ("soft-tissue-sarcoma", "Soft-tissue sarcoma"), ("lipoma", "Lipoma"),
-        ("schwannoma", "Schwannoma"), ("abscess", "Abscess")]  # labels filled from the catalogue
+    assert sorted((o.id, o.label) for o in question.options) == [
+        ("abscess", "Abscess"), ("lipoma", "Lipoma"), ("schwannoma", "Schwannoma"),
+        ("soft-tissue-sarcoma", "Soft-tissue sarcoma")]  # labels filled from the catalogue
 
 
 @pytest.mark.parametrize("committed", [0, 1, 2])
@@ -207,14 +209,15 @@ def test_trace_rows_put_each_choice_beside_the_best_answer():
 
 def test_replay_rebuilds_an_attempt_and_checks_it_again():
     attempt = play(PARTIAL)
-    assert engine.replay(CASE, list(attempt.committed)) == attempt
-    assert engine.replay(CASE, PARTIAL[:2]) == play(PARTIAL[:2])
-    assert engine.replay(CASE, []) == engine.start(CASE)
+    assert engine.replay(CASE, list(attempt.committed), SEED) == attempt
+    assert engine.replay(CASE, PARTIAL[:2], SEED) == play(PARTIAL[:2])
+    assert engine.replay(CASE, [], SEED) == engine.start(CASE, SEED)
+    assert engine.view(CASE, engine.replay(CASE, PARTIAL[:1], SEED)) == engine.view(CASE, play(PARTIAL[:1]))
     tampered = [dict(PARTIAL[0], **{"s1-diagnosis": "not-an-option"}), *PARTIAL[1:]]
     with pytest.raises(EngineError, match="not an option"):
-        engine.replay(CASE, tampered)
+        engine.replay(CASE, tampered, SEED)
     with pytest.raises(EngineError, match="finished"):
-        engine.replay(CASE, [*BEST, BEST[0]])
+        engine.replay(CASE, [*BEST, BEST[0]], SEED)
 
 
 def test_grade_and_credit():
@@ -222,7 +225,7 @@ def test_grade_and_credit():
     assert engine.credit(question, "soft-tissue-sarcoma") == 1.0
     assert engine.credit(question, "schwannoma") == 0.5
     assert engine.credit(question, "lipoma") == 0.0
-    result = engine.grade(question, "lipoma")
+    result = engine.grade(question, "lipoma", SEED)
     assert result.chosen.id == "lipoma" and result.best.id == "soft-tissue-sarcoma" and result.credit == 0.0
 
 
@@ -234,4 +237,4 @@ def test_find_question_and_review_question():
     review = ReviewQuestion.model_validate(factories.review_question())
     question = engine.review_question(review)
     assert question.kind == "review" and question.answer == "opt-a"
-    assert engine.grade(question, "opt-b").best.label == "Option a"
+    assert engine.grade(question, "opt-b", SEED).best.label == "Option a"

@@ -244,7 +244,7 @@ def test_gift_escapes_special_characters() -> None:
             assert r"\~b\=c\#d\{e\}f\:g\\h" in line
     [case_q, review_q] = parse_gift(text)
     assert case_q.name == "special-characters/presentation-diagnosis"
-    assert case_q.stem == f"**Title {SPECIAL}**\n\nStage 1 of 1: Heading {SPECIAL}\n\nPrompt {SPECIAL}?"
+    assert case_q.stem == f"**Title {SPECIAL}**\n\n**Stage 1 of 1: Heading {SPECIAL}**\n\nFinding.\n\nPrompt {SPECIAL}?"
     assert [a.text for a in case_q.answers] == [
         f"Label first {SPECIAL}", f"Label second {SPECIAL}", f"Label third {SPECIAL}", "Fourth"]
     assert case_q.answers[0].feedback == f"Why first: {SPECIAL}\nsecond line"

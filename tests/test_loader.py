@@ -90,8 +90,9 @@ def test_cross_reference_errors():
             .replace("        acceptable:\n          schwannoma: 0.5", "        acceptable:\n          schwanoma: 0.5")
             .replace("diagnosis_id: soft-tissue-sarcoma", "diagnosis_id: sarcoma-nos"))
     messages = {(p.line, p.field): p.message for p in parse(text).problems if p.severity == "error"}
-    assert messages[(39, "stages[0].questions[0].acceptable.schwanoma")].startswith(
-        "'schwanoma' is not one of the options (did you mean 'schwannoma'?)")
+    assert messages[(39, "stages[0].questions[0].acceptable.schwanoma")] == (
+        "'schwanoma' is not one of the options (soft-tissue-sarcoma, lipoma, schwannoma, abscess); "
+        "did you mean 'schwannoma'?")
     assert messages[(55, "reveal.diagnosis_id")].startswith("'sarcoma-nos' is not in the catalogue")
 
 
@@ -139,7 +140,11 @@ def test_quotes_are_checked_against_the_source_text(tmp_path):
     altered = text.replace("no recurrence after two years", "no relapse after two years")
     [warning] = parse(altered, sources=sources).problems
     assert (warning.severity, warning.line, warning.field) == ("warning", 62, "reveal.outcome[0].evidence[0]")
-    assert "quote not found in the source text" in warning.message
+    assert warning.message == (
+        'quote not found in report.txt: "no relapse after two years"\n'
+        '  nearest passage (73% alike): "no recurrence after two years."\n'
+        '  first difference after "no": the quote goes on "relapse after two years", '
+        'the source goes on "recurrence after two years."')
     missing = text.replace("text_file: report.txt", "text_file: other.txt")
     [warning] = parse(missing, sources=sources).problems
     assert (warning.line, warning.field) == (8, "source.text_file") and "not found" in warning.message

@@ -143,4 +143,4 @@ def test_oversize_cli(tmp_path, content_root):
     assert "Traceback" not in result.stdout + result.stderr
     [problem], _ = parse_output(result.stdout)
     assert (problem["line"], problem["column"], problem["field"]) == ("1", "1", "")
-    assert "larger than the limit of 524,288 bytes" in problem["message"]
+    assert "larger than the limit of 1,048,576 bytes" in problem["message"]

@@ -17,7 +17,7 @@ def url(request, tmp_path):
 def play(store, learner, case, pick):
     learner_id = store.learner_id(learner)
     record = store.current_attempt(learner_id, case.id)
-    attempt = engine.start(case)
+    attempt = engine.start(case, record.seed)
     for index, stage in enumerate(case.stages):
         attempt = engine.commit(case, attempt, index, {q.id: pick(q) for q in stage.questions})
         done = engine.score(case, attempt) if engine.is_finished(case, attempt) else None
@@ -54,11 +54,13 @@ def test_resume_and_new_attempt(url, cases):
     case = cases[sorted(cases)[0]]
     learner_id, record, choices = store.resume("Bo", case.id)
     assert choices == []
-    attempt = engine.commit(case, engine.start(case), 0, {q.id: q.answer for q in case.stages[0].questions})
+    attempt = engine.commit(case, engine.start(case, record.seed), 0, {q.id: q.answer for q in case.stages[0].questions})
     assert store.record_stage(record.id, 0, "presentation", engine.results(case, attempt, 0))
     again = Store(url)  # another process on the same database
     same_learner, same_record, stored = again.resume("Bo", case.id)
     assert (same_learner, same_record.id) == (learner_id, record.id)
-    assert engine.replay(case, stored) == attempt
+    assert same_record.seed == record.seed  # the option order survives a restart
+    assert engine.replay(case, stored, same_record.seed) == attempt
     fresh = again.new_attempt(learner_id, case.id)
+    assert fresh.seed != record.seed  # a new attempt draws a new order
     assert fresh.id != record.id and again.resume("Bo", case.id)[2] == []

@@ -1,8 +1,11 @@
 """``python -m quiz new``: the skeleton parses, lists every placeholder, and validates once filled."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,3 +166,42 @@ def test_pick_prefers_the_listed_ids_then_fills_from_the_catalogue() -> None:
     assert scaffold.pick("diagnosis", ["schwannoma", "unknown-id", "mri-region"], catalogue) == [
         "schwannoma", "leiomyosarcoma", "lymphoma", "metastatic-carcinoma"]
     assert scaffold.pick("next_step", [], catalogue, 2) == ["mri-region", "ct-region"]
+
+
+# --- quiz init: a fresh bank ------------------------------------------------------------------
+
+def _quiz(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZ_")}
+    return subprocess.run([sys.executable, "-m", "quiz", *args], cwd=REPO, env={**env, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_init_makes_a_bank_that_validates_strictly_as_it_is(tmp_path):
+    bank = tmp_path / "bank"
+    made = _quiz("init", str(bank))
+    assert made.returncode == 0, made.stderr
+    assert (bank / "schema" / "case.schema.json").is_file() and (bank / "schema" / "questions.schema.json").is_file()
+    assert [p.name for p in (bank / "cases").iterdir()] == ["right-sided-pain-numbness-weakness.yaml"]
+    checked = _quiz("--content", str(bank), "validate", "--strict")
+    assert checked.returncode == 0, checked.stdout
+    assert checked.stdout.strip().splitlines()[-1] == "2 files, 1 valid cases, 0 errors, 0 warnings"
+    # the example can go: the bank still validates, and a new skeleton takes its options from it
+    (bank / "cases" / "right-sided-pain-numbness-weakness.yaml").unlink()
+    assert _quiz("--content", str(bank), "validate", "--strict").returncode == 0
+    assert _quiz("--content", str(bank), "new", "my-first-case").returncode == 0
+
+
+def test_init_refuses_a_folder_that_holds_files(tmp_path):
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "notes.txt").write_text("mine", encoding="utf-8")
+    refused = _quiz("init", str(tmp_path / "bank"))
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == f"error: {tmp_path / 'bank'} already exists and is not an empty folder; choose a new folder"
+    assert (tmp_path / "bank" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_schema_with_content_writes_into_that_folder(tmp_path):
+    done = _quiz("--content", str(tmp_path), "schema")
+    assert done.returncode == 0
+    assert done.stdout.splitlines() == [f"wrote {tmp_path / 'schema' / 'case.schema.json'}",
+                                        f"wrote {tmp_path / 'schema' / 'questions.schema.json'}"]

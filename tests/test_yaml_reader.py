@@ -124,7 +124,7 @@ def test_decode_names_the_line_and_column_of_a_bad_byte():
 
 def test_decode_size_limit():
     assert decode(b"a: " + b"x" * (MAX_BYTES - 3)).startswith("a: x")
-    with pytest.raises(YamlProblem, match="larger than the limit of 524,288 bytes") as info:
+    with pytest.raises(YamlProblem, match="larger than the limit of 1,048,576 bytes") as info:
         decode(b"a: " + b"x" * (MAX_BYTES - 2))
     assert (info.value.line, info.value.column) == (1, 1)
 

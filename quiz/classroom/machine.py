@@ -12,7 +12,7 @@ countdown (``closes_at``): past it no answer is taken, and the session counts as
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .errors import NotAllowed
@@ -62,6 +62,7 @@ class SessionState:
     created_at: datetime
     updated_at: datetime
     closes_at: datetime | None = None  # while open with a countdown: when answering closes by itself
+    seed: str = field(kw_only=True)  # one option order for the whole session (engine.display_order)
 
     @property
     def ended(self) -> bool:

@@ -24,7 +24,8 @@ from sqlalchemy import exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..content.model import Case, Question
-from ..store import Store, StoreError, as_utc, class_answers, class_sessions, class_students, now, passcode_attempts
+from ..store import (Store, StoreError, as_utc, class_answers, class_sessions, class_students, new_seed, now,
+                     passcode_attempts, stored_seed)
 from .authority import WINDOW, Host, check_passcode, digest, locked_until, passcode_problem, require_passcode
 from .codes import CODE_LENGTH, clean_nickname, new_code, normalise_code
 from .errors import (AnsweringClosed, BadInput, ClassError, NicknameTaken, NoSuchSession, NoSuchStudent, NotHost,
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 _STATE_COLUMNS = (class_sessions.c.id, class_sessions.c.code, class_sessions.c.case_id, class_sessions.c.stage_index,
                   class_sessions.c.phase, class_sessions.c.version, class_sessions.c.created_at,
-                  class_sessions.c.updated_at, class_sessions.c.closes_at)
+                  class_sessions.c.updated_at, class_sessions.c.closes_at, class_sessions.c.seed)
 
 
 def _state(row) -> SessionState:
@@ -46,6 +47,7 @@ def _state(row) -> SessionState:
     data["created_at"] = as_utc(data["created_at"])
     data["updated_at"] = as_utc(data["updated_at"])
     data["closes_at"] = as_utc(data["closes_at"])
+    data["seed"] = stored_seed(data["seed"], "class-session", data["id"])
     return SessionState(**data)
 
 
@@ -148,7 +150,8 @@ def create_session(store: Store, case: Case, *, passcode: str | None, configured
         try:
             session_id = store.run(lambda conn: conn.execute(class_sessions.insert().values(
                 code=code, case_id=case.id, stage_index=0, phase=LOBBY, host_secret=digest(token),
-                created_at=stamp, updated_at=stamp, version=1, hide_case=hide_case)).inserted_primary_key[0])
+                created_at=stamp, updated_at=stamp, version=1, hide_case=hide_case,
+                seed=new_seed())).inserted_primary_key[0])
         except exc.IntegrityError:
             continue  # the code is taken: draw again
         return Host(int(session_id), code, token)

@@ -55,7 +55,7 @@ class StudentView:
 
 
 def _student_stage(case: Case, index: int, answers: Mapping[str, str], revealed: bool,
-                   shares: Mapping[str, Mapping[str, int]] | None) -> StudentStage:
+                   shares: Mapping[str, Mapping[str, int]] | None, seed: str) -> StudentStage:
     stage = case.stages[index]
     questions = []
     for question in stage.questions:
@@ -63,12 +63,12 @@ def _student_stage(case: Case, index: int, answers: Mapping[str, str], revealed:
         if chosen is not None and chosen not in {o.id for o in question.options}:
             chosen = None  # the case was edited since: the stored answer names no option now
         if revealed:
-            questions.append(StudentQuestion(engine.ask(question), chosen,
-                                             engine.grade(question, chosen) if chosen else None,
-                                             engine.grade(question, question.answer),
+            questions.append(StudentQuestion(engine.ask(question, seed), chosen,
+                                             engine.grade(question, chosen, seed) if chosen else None,
+                                             engine.grade(question, question.answer, seed),
                                              dict(shares.get(question.id, {})) if shares is not None else None))
         else:
-            questions.append(StudentQuestion(engine.ask(question), chosen, None, None))
+            questions.append(StudentQuestion(engine.ask(question, seed), chosen, None, None))
     return StudentStage(index, index + 1, stage.kind, stage.heading, tuple(stage.findings), tuple(stage.images),
                         tuple(questions), revealed)
 
@@ -83,10 +83,10 @@ def student_view(case: Case, state: SessionState, answers: Mapping[str, str],
     total = len(case.stages)
     done = revealed_stages(state, total)
     current_index = shown_stage(state, total)
-    past = tuple(_student_stage(case, i, answers, True, shares) for i in range(done) if i != current_index)
+    past = tuple(_student_stage(case, i, answers, True, shares, state.seed) for i in range(done) if i != current_index)
     current = None
     if current_index is not None:
-        current = _student_stage(case, current_index, answers, key_shown(state.phase), shares)
+        current = _student_stage(case, current_index, answers, key_shown(state.phase), shares, state.seed)
     credit = sum(q.result.credit for s in (*past, *([current] if current and current.revealed else []))
                  for q in s.questions if q.result is not None)
     possible = sum(len(case.stages[i].questions) for i in range(done))

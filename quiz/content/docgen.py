@@ -74,6 +74,8 @@ def _type(node: dict, defs: dict) -> str:
             out += f", {low} to {high} items"
         elif low:
             out += f", at least {low}"
+        elif high:
+            out += f", at most {high} items"
         return out
     if kind == "object":
         values = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})

@@ -1,9 +1,11 @@
 """Export every question to Moodle GIFT or to CSV, for other quiz tools and spreadsheets.
 
 Both formats list the questions of every *valid* case (stage by stage, in file
-order), then the review questions of ``questions.yaml``. A case question's
-stem is the case title, the stage heading and the prompt: the findings are not
-exported, so the question makes sense only beside the vignette.
+order), then the review questions of ``questions.yaml``. A case question
+carries what a learner of the app has been shown when it is asked: the case
+title, then every stage up to its own, heading and findings in order (images by
+their caption), then the prompt. Nothing of a later stage is in it, so each
+question stands on its own in a quiz tool that shows one question at a time.
 
 :func:`to_gift` and :func:`to_csv` take a loaded :class:`quiz.content.loader.Content`
 and return text, so the app can offer the same files as downloads.
@@ -87,6 +89,7 @@ class ExportQuestion:
     options: tuple[ExportOption, ...]
     teaching_note: str | None
     citation: tuple[str, ...]  # one or more lines
+    shown: tuple[str, ...] = ()  # case questions: stage headings and findings up to this stage
 
     @property
     def name(self) -> str:
@@ -115,12 +118,24 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def shown_before(case: Case, number: int) -> tuple[str, ...]:
+    """What a learner has read when stage ``number`` (1-based) asks its questions: each stage up to
+    it, its heading in bold, then its findings (and images by caption), in order."""
+    parts: list[str] = []
+    for index, stage in enumerate(case.stages[:number], start=1):
+        parts.append(f"**Stage {index} of {len(case.stages)}: {stage.heading}**")
+        parts += [finding.text for finding in stage.findings]
+        parts += [f"Image: {image.caption}" for image in stage.images]
+    return tuple(parts)
+
+
 def case_questions(case: Case, catalogue: dict | None = None) -> Iterator[ExportQuestion]:
     catalogue = catalogue or {}
     citation = [cite(case.source)]
     if case.source.licence:
         citation.append(f"Licence: {_one_line(case.source.licence)}")
     for number, stage in enumerate(case.stages, start=1):
+        shown = shown_before(case, number)
         for question in stage.questions:
             options = []
             for option in question.options:
@@ -131,7 +146,7 @@ def case_questions(case: Case, catalogue: dict | None = None) -> Iterator[Export
             yield ExportQuestion(
                 "case", (case.id,), case.title, number, len(case.stages), stage.kind, stage.heading,
                 question.id, question.kind, "", question.prompt, tuple(options), question.teaching_note,
-                tuple(citation),
+                tuple(citation), shown,
             )
 
 
@@ -173,7 +188,7 @@ def _gift_question(q: ExportQuestion) -> list[str]:
         lines.append(
             f"// Case {q.case_ids[0]}, stage {q.stage_number} of {q.stage_count} ({q.stage_kind}), question {q.id}"
         )
-        stem = [f"**{q.case_title}**", f"Stage {q.stage_number} of {q.stage_count}: {q.stage_heading}", q.prompt]
+        stem = [f"**{q.case_title}**", *q.shown, q.prompt]
     else:
         lines.append(f"// Review question {q.id} (topic: {q.topic}; cases: {', '.join(q.case_ids)})")
         stem = [q.prompt]
@@ -194,8 +209,8 @@ def to_gift(content: Content) -> str:
     """Every question of ``content`` as a Moodle GIFT file."""
     out = [
         "// Differential-diagnosis vignettes: case and review questions.",
-        "// Written by `python -m quiz export --format gift`. A case question's stem names the case",
-        "// and stage only: show the vignette's findings beside it.",
+        "// Written by `python -m quiz export --format gift`. A case question's stem holds the case's",
+        "// findings up to its stage, never a later one.",
         "",
     ]
     category = None

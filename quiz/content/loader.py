@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 import types
 import typing
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import checks, evidence, yaml_reader
 from .model import Case, CatalogueEntry, Question, QuestionBank, Stage
-from .problems import Problem, field_path
+from .problems import MAX_PROBLEMS, Problem, capped, field_path
 
 BANK_FILE = "questions.yaml"
 CASES_DIR = "cases"
@@ -45,6 +46,8 @@ class Content:
     bank: QuestionBank | None = None
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    #: Files with errors whose last valid version is still in service: display name -> when it was read.
+    stale: dict[str, float] = field(default_factory=dict)
 
     @property
     def catalogue(self) -> dict[str, CatalogueEntry]:
@@ -61,28 +64,43 @@ class Content:
 
 # --- reading one file -------------------------------------------------------
 
-def parse(raw: bytes, model: type[BaseModel], name: str) -> tuple[BaseModel | None, yaml_reader.Document | None, list[Problem]]:
-    """Bytes -> validated model, or the located problems; never raises on bad content."""
+def parse(raw: bytes, model: type[BaseModel], name: str,
+          hints: checks.Hints | None = None) -> tuple[BaseModel | None, yaml_reader.Document | None, list[Problem]]:
+    """Bytes -> validated model, or the located problems; never raises on bad content.
+
+    At most :data:`~quiz.content.problems.MAX_PROBLEMS` validation errors are turned into
+    problems; the rest are counted in one closing line.
+    """
+    found, document, problems, hidden = _parse(raw, model, name, hints or checks.Hints())
+    return found, document, capped(problems, hidden)
+
+
+def _parse(raw: bytes, model: type[BaseModel], name: str,
+           hints: checks.Hints) -> tuple[BaseModel | None, yaml_reader.Document | None, list[Problem], int]:
+    """:func:`parse`, with the problems not capped yet and the number of errors left out."""
     try:
         document = yaml_reader.read(yaml_reader.decode(raw))
     except yaml_reader.YamlProblem as exc:
-        return None, None, [Problem(name, exc.line, exc.column, "", exc.message)]
+        return None, None, [Problem(name, exc.line, exc.column, "", exc.message)], 0
     if not isinstance(document.data, dict):
         kind = type(document.data).__name__
-        return None, document, [Problem(name, 1, 1, "", f"the file must be a mapping of fields, not a {kind}")]
+        return None, document, [Problem(name, 1, 1, "", f"the file must be a mapping of fields, not a {kind}")], 0
     try:
-        return model.model_validate(document.data), document, []
+        return model.model_validate(document.data), document, [], 0
     except ValidationError as exc:
-        return None, document, [_from_pydantic(error, document, model, name) for error in exc.errors()]
+        errors = exc.errors(include_url=False, include_context=True)
+        problems = [_from_pydantic(error, document, model, name, hints) for error in errors[:MAX_PROBLEMS]]
+        return None, document, problems, max(len(errors) - MAX_PROBLEMS, 0)
 
 
-def _from_pydantic(error: dict, document: yaml_reader.Document, model: type[BaseModel], name: str) -> Problem:
+def _from_pydantic(error: dict, document: yaml_reader.Document, model: type[BaseModel], name: str,
+                   hints: checks.Hints) -> Problem:
     loc = tuple(error["loc"])
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
         fields = _fields_at(model, loc[:-1])
-        hint = checks.did_you_mean(str(loc[-1]), fields)
+        hint = hints(str(loc[-1]), fields)
         line, column = document.position(loc, key=True)
         return Problem(name, line, column, field_path(loc), f"unknown field {loc[-1]!r}{hint}")
     if kind == "missing":
@@ -90,6 +108,11 @@ def _from_pydantic(error: dict, document: yaml_reader.Document, model: type[Base
         return Problem(name, line, column, field_path(loc), "required field is missing")
     line, column = document.position(loc)
     message = error["msg"]
+    if kind == "too_long" and isinstance(value, (list, dict)):
+        limit = error.get("ctx", {}).get("max_length")
+        return Problem(name, line, column, field_path(loc),
+                       f"too many items ({len(value):,}); at most {limit} are allowed here, and none of them "
+                       "was checked")
     if kind == "string_pattern_mismatch":
         message = "must be an id of lower-case letters, digits and hyphens, like 'neck-mass'"
     elif kind in ("model_type", "dict_type"):
@@ -138,12 +161,18 @@ def _unwrap(annotation: object) -> object:
             return annotation
 
 
-def _located(findings, document: yaml_reader.Document, name: str) -> list[Problem]:
+def _located(findings, document: yaml_reader.Document, name: str) -> tuple[list[Problem], int, bool]:
+    """The first MAX_PROBLEMS findings placed on their lines; the rest only counted (and whether any is an error)."""
     out = []
+    hidden, hidden_errors = 0, False
     for loc, message, severity in findings:
+        if len(out) >= MAX_PROBLEMS:
+            hidden += 1
+            hidden_errors = hidden_errors or severity == "error"
+            continue
         line, column = document.position(loc)
         out.append(Problem(name, line, column, field_path(loc), message, severity))
-    return out
+    return out, hidden, hidden_errors
 
 
 def resolve_labels(case: Case, catalogue: dict[str, CatalogueEntry]) -> Case:
@@ -160,39 +189,48 @@ def resolve_labels(case: Case, catalogue: dict[str, CatalogueEntry]) -> Case:
 
 
 def parse_case(raw: bytes, name: str, catalogue: dict[str, CatalogueEntry], *, stem: str | None = None,
-               sources: Path | None = None, root: Path | None = None) -> Parsed:
+               sources: evidence.Sources = None, root: Path | None = None) -> Parsed:
     """Validate one vignette's bytes against the model, the catalogue and the lint rules.
 
-    With ``sources`` (the folder of report texts) every evidence quote is looked up too.
+    With ``sources`` (the folders of report texts, searched in order) every evidence quote is looked up too.
     """
-    case, document, problems = parse(raw, Case, name)
+    hints = checks.Hints()
+    case, document, problems, left_out = _parse(raw, Case, name, hints)
+    hidden = [left_out, left_out > 0]  # problems counted but not listed, and whether one of them is an error
+
+    def add(findings) -> None:
+        found, more, more_errors = _located(findings, document, name)
+        problems.extend(found)
+        hidden[0] += more
+        hidden[1] = hidden[1] or more_errors
+
     # Only a file whose bytes hold the marker (or an escape that could spell it) can have a placeholder.
-    if document is not None and (checks.PLACEHOLDER.encode() in raw or b"\\" in raw):
-        problems += _located(checks.placeholders(document.data), document, name)
+    if document is not None and not left_out and (checks.PLACEHOLDER.encode() in raw or b"\\" in raw):
+        add(checks.placeholders(document.data))
+    if document is not None and not left_out and any(mark in raw for mark in _MARKDOWN_MARKS):
+        add(checks.unsafe_markdown(document.data))
     if case is None:
-        return Parsed(None, sorted(problems), document)
-    source_text = None
-    source = checks.source_path(case, sources)
-    if source is not None and not _inside(source, sources):
-        # an absolute path or ``..`` would make quote checks an oracle for any file on the server
-        problems.append(Problem(name, *document.position(("source", "text_file")), "source.text_file",
-                                "must name a file inside the sources folder; quotes not checked", "warning"))
-        source = None
-    if source is not None:
-        if source.is_file():
-            source_text = evidence.source_text(source)
-        else:
+        return Parsed(None, capped(problems, *hidden), document)
+    source_text = source = None
+    if evidence.folders(sources) and case.source.text_file:
+        source, why_not = evidence.find_source(case.source.text_file, sources)
+        if source is None:
             problems.append(Problem(name, *document.position(("source", "text_file")), "source.text_file",
-                                    f"source text {source} not found; quotes not checked", "warning"))
-    findings = list(checks.check_case(case, catalogue, stem=stem))
-    findings += checks.lint_case(case, catalogue, source_text=source_text)
+                                    why_not, "warning"))
+        else:
+            source_text = evidence.source_text(source)
+    add(checks.check_case(case, catalogue, stem=stem, hints=hints))
+    add(checks.lint_case(case, catalogue, source_text=source_text, source_file=source))
     if root is not None:
         case, image_findings = _resolve_images(case, root)
-        findings += image_findings
-    problems += _located(findings, document, name)
-    if any(p.severity == "error" for p in problems):
-        return Parsed(None, sorted(problems), document)
-    return Parsed(resolve_labels(case, catalogue), sorted(problems), document)
+        add(image_findings)
+    if hidden[1] or any(p.severity == "error" for p in problems):
+        return Parsed(None, capped(problems, *hidden), document)
+    return Parsed(resolve_labels(case, catalogue), capped(problems, *hidden), document)
+
+
+#: Bytes without which no text can hold an image or a link (a YAML escape could spell one: ``\\``).
+_MARKDOWN_MARKS = (b"](", b"]:", b"<", b"![", b"\\")
 
 
 def _resolve_images(case: Case, root: Path) -> tuple[Case, list]:
@@ -218,11 +256,18 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def parse_bank(raw: bytes, name: str) -> Parsed:
-    bank, document, problems = parse(raw, QuestionBank, name)
+    hints = checks.Hints()
+    bank, document, problems, left_out = _parse(raw, QuestionBank, name, hints)
     if bank is None:
-        return Parsed(None, problems, document)
-    problems += _located(checks.check_bank(bank), document, name)
-    return Parsed(None if any(p.severity == "error" for p in problems) else bank, sorted(problems), document)
+        return Parsed(None, capped(problems, left_out), document)
+    found, hidden, hidden_errors = _located(checks.check_bank(bank, hints), document, name)
+    problems += found
+    if any(mark in raw for mark in _MARKDOWN_MARKS):
+        links, more, more_errors = _located(checks.unsafe_markdown(document.data), document, name)
+        problems += links
+        hidden, hidden_errors = hidden + more, hidden_errors or more_errors
+    invalid = hidden_errors or any(p.severity == "error" for p in problems)
+    return Parsed(None if invalid else bank, capped(problems, hidden, hidden_errors), document)
 
 
 # --- reading a folder, with a cache -----------------------------------------
@@ -251,14 +296,14 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
-def load_content(root: Path | str, *, sources: Path | str | None = None, case_paths: list[Path] | None = None) -> Content:
+def load_content(root: Path | str, *, sources: evidence.Sources = None, case_paths: list[Path] | None = None) -> Content:
     """Every valid case of a content folder and every problem found, cached by file signature.
 
     ``case_paths`` restricts the cases read (the command line's file arguments);
     by default every ``cases/*.yaml`` under ``root`` is read.
     """
     root = Path(root)
-    sources = Path(sources) if sources else None
+    sources = evidence.folders(sources)
     bank_path = root / BANK_FILE
     whole_folder = case_paths is None
     # The app calls this on every rerun: seeing that nothing changed takes only a listing and
@@ -312,31 +357,42 @@ def _gc_paused():
                 gc.enable()
 
 
-def _load(root: Path, sources: Path | None, bank_path: Path, case_paths: list[Path], signatures: tuple,
+def _load(root: Path, sources: tuple[Path, ...], bank_path: Path, case_paths: list[Path], signatures: tuple,
           whole_folder: bool) -> Content:
     content = Content(root=root)
-    if signatures[0][1] is None:
+    # Only the app's view of a whole folder falls back to a file's last valid version: the command
+    # line checks the files as they are.
+    fallback = whole_folder
+    bank_signature = signatures[0][1]
+    bank_document = None
+    if bank_signature is None:
         content.problems.append(Problem(display_name(bank_path), 1, 1, "", f"the shared question bank {BANK_FILE} is missing"))
-        catalogue: dict[str, CatalogueEntry] = {}
-        bank_document = None
+    elif not _inside(bank_path, root):
+        content.files += 1
+        content.problems.append(Problem(display_name(bank_path), 1, 1, "", OUTSIDE))
     else:
         content.files += 1
-        bank = _cached(bank_path, signatures[0][1], "bank", lambda raw, name: parse_bank(raw, name))
-        content.bank = bank.model  # type: ignore[assignment]
+        bank = _cached(bank_path, bank_signature, "bank", lambda raw, name: parse_bank(raw, name))
         content.problems += bank.problems
+        bank, bank_signature = _last_valid_version(content, ("bank", str(bank_path)), bank, bank_signature, fallback)
+        content.bank = bank.model  # type: ignore[assignment]
         bank_document = bank.document
-        catalogue = content.catalogue
+    catalogue = content.catalogue
 
-    catalogue_key = signatures[0][1]
+    documents: dict[str, tuple[str, yaml_reader.Document]] = {}
     for path, signature in zip(case_paths, (s for _, s in signatures[1:])):
         name = display_name(path)
         if signature is None:
             content.problems.append(Problem(name, 1, 1, "", "file not found"))
             continue
         content.files += 1
-        parsed = _cached(path, signature, ("case", catalogue_key, str(sources)),
+        if whole_folder and not _inside(path, root):
+            content.problems.append(Problem(name, 1, 1, "", OUTSIDE))
+            continue
+        parsed = _cached(path, signature, ("case", bank_signature, str(sources)),
                          lambda raw, name, path=path: parse_case(raw, name, catalogue, stem=path.stem, sources=sources, root=root))
         content.problems += parsed.problems
+        parsed, _ = _last_valid_version(content, ("case", str(path)), parsed, signature, fallback)
         case = parsed.model
         if case is None:
             continue
@@ -346,9 +402,47 @@ def _load(root: Path, sources: Path | None, bank_path: Path, case_paths: list[Pa
             continue
         content.cases[case.id] = case  # type: ignore[assignment]
         content.case_files[case.id] = path
+        documents[case.id] = (name, parsed.document)  # type: ignore[assignment]
     if content.bank is not None and whole_folder:
         content.problems += _review_links(content, bank_path, bank_document, case_paths)
+        content.problems += _cross_case_lint(content, documents)
     return content
+
+
+def _cross_case_lint(content: Content, documents: dict[str, tuple[str, yaml_reader.Document]]) -> list[Problem]:
+    """Lint that needs every case: which catalogue entries only one case offers.
+
+    Run on the whole folder only (like the review links): a subset cannot tell a generic step
+    from a case-specific one.
+    """
+    specific = checks.case_specific_catalogue_ids(content.cases, content.catalogue)
+    out = []
+    for case_id, case in content.cases.items():
+        name, document = documents[case_id]
+        out += _located(checks.reported_management_offered_early(case, specific[case_id]), document, name)[0]
+    return sorted(out)
+OUTSIDE = "links to a file outside the content folder; it is not read"
+
+#: The last version of each file that loaded without errors, for the app: (kind, path) -> (signature,
+#: parse, when it was read). An edit that breaks a file mid-class leaves that version in service.
+_last_valid: dict[tuple[str, str], tuple[object, Parsed, float]] = {}
+
+
+def _last_valid_version(content: Content, key: tuple[str, str], parsed: Parsed, signature,
+                        fallback: bool) -> tuple[Parsed, object]:
+    """``parsed`` when it is valid (remembered as the file's last valid version); else, when ``fallback``,
+    the last valid version, noted in ``content.stale``. Returns the parse in service and its signature."""
+    if parsed.model is not None:
+        previous = _last_valid.get(key)
+        if previous is None or previous[1] is not parsed:
+            _last_valid[key] = (signature, parsed, time.time())
+        return parsed, signature
+    previous = _last_valid.get(key) if fallback else None
+    if previous is None:
+        return parsed, signature
+    old_signature, old, when = previous
+    content.stale[display_name(Path(key[1]))] = when
+    return old, old_signature
 
 
 def _cached(path: Path, signature, kind, parse_fn) -> Parsed:
@@ -363,11 +457,12 @@ def _cached(path: Path, signature, kind, parse_fn) -> Parsed:
 def _review_links(content: Content, bank_path: Path, document: yaml_reader.Document, case_paths: list[Path]) -> list[Problem]:
     """Review questions must point at cases that exist (a case file with errors has been reported already)."""
     stems = {path.stem for path in case_paths}
+    hint = checks.Hints()
     out = []
     for i, question in enumerate(content.bank.review):  # type: ignore[union-attr]
         for j, case_id in enumerate(question.cases):
             if case_id not in content.cases and case_id not in stems:
-                hint = checks.did_you_mean(case_id, content.cases)
                 loc = ("review", i, "cases", j)
-                out.append(Problem(display_name(bank_path), *document.position(loc), field_path(loc), f"no case has id {case_id!r}{hint}", "warning"))
-    return out
+                out.append(Problem(display_name(bank_path), *document.position(loc), field_path(loc),
+                                   f"no case has id {case_id!r}{hint(case_id, content.cases)}", "warning"))
+    return capped(out, hidden_errors=False)

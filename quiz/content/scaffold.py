@@ -251,3 +251,54 @@ def create(content_dir: Path | str, case_id: str, *, force: bool = False) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# --- ``python -m quiz init DIR``: a fresh content folder ------------------------------------
+
+#: The shipped vignette copied into a new bank as a worked example to read and then delete.
+EXAMPLE_CASE = "right-sided-pain-numbness-weakness"
+
+BANK_HEADER = """\
+# yaml-language-server: $schema=schema/questions.schema.json
+# The shared catalogue of diagnoses and next steps, and the cross-case review questions.
+# Every case takes its options from here by id, so an option reads the same in every case.
+# Written by `python -m quiz init` from the catalogue shipped with the app: keep, edit or
+# delete entries; cases may only use ids that are listed here (or give an option a label).
+"""
+
+REVIEW_NOTE = """
+# Cross-case review questions: each lists in `cases:` the vignettes it draws on, and is shown to
+# a learner only after they finished all of them. None yet; see docs/authoring.md.
+review: []
+"""
+
+
+def init(target: Path | str, template: Path | str, *, example: str = EXAMPLE_CASE) -> list[Path]:
+    """Make a content folder that validates as it is; return the files written.
+
+    It holds the template's catalogue (no review questions, since they would name cases that are
+    not there), the JSON Schemas, and one example case copied from the template, to read and then
+    delete. Refuses a folder that already holds files, so nobody's bank is overwritten.
+    """
+    from . import schema
+
+    target, template = Path(target), Path(template)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ScaffoldError(f"{target} already exists and is not an empty folder; choose a new folder")
+    catalogue = read_catalogue(template)
+    if not catalogue:
+        raise ScaffoldError(f"the template folder {template} has no valid {loader.BANK_FILE}")
+    entries = [entry.model_dump(exclude_defaults=True) for entry in catalogue.values()]
+    import yaml  # only here: the rest of this module writes text by hand
+
+    bank = BANK_HEADER + yaml.safe_dump({"catalogue": entries}, sort_keys=False, allow_unicode=True, width=100)
+    (target / loader.CASES_DIR).mkdir(parents=True, exist_ok=True)
+    written = [target / loader.BANK_FILE]
+    written[0].write_text(bank + REVIEW_NOTE, encoding="utf-8")
+    written += schema.write(target / "schema")
+    source = case_path(template, example)
+    if source.is_file():
+        copy = case_path(target, example)
+        copy.write_bytes(source.read_bytes())
+        written.append(copy)
+    return written

@@ -18,7 +18,7 @@ try:  # the C parser is ~10x faster; fall back to pure Python when libyaml is ab
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-MAX_BYTES = 512 * 1024
+MAX_BYTES = 1024 * 1024  # 1 MiB, what Streamlit calls "1MB": the uploader and server.maxUploadSize agree
 MAX_DEPTH = 40
 MAX_NODES = 100_000  # after alias expansion: stops "billion laughs" documents early
 
@@ -98,6 +98,34 @@ def _offset_where(text: str, position: int) -> tuple[int, int]:
     else:
         before = text[:position]
     return (before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+
+
+def _indent(line: str) -> str:
+    spaces = len(line) - len(line.lstrip(" "))
+    return f"{spaces} space" if spaces == 1 else f"{spaces} spaces"
+
+
+def syntax_advice(exc: yaml.MarkedYAMLError, text: str, line: int, column: int) -> str | None:
+    """What usually causes a parser complaint, said so that an author can fix it (None when unsure)."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    above = next((lines[i] for i in range(line - 2, -1, -1) if lines[i].strip() and not lines[i].lstrip().startswith("#")), "")
+    problem = str(exc.problem or "")
+    if problem.startswith("mapping values are not allowed"):
+        first_colon = here.find(":")
+        if 0 <= first_colon < column - 1:
+            return ("an unquoted ': ' inside text ends the key's value early: put the whole text in quotes, "
+                    "or write it on the next lines after '>-'")
+        return (f"this line is indented {_indent(here)} and the line above {_indent(above)}: "
+                "align the key with the keys it belongs beside")
+    if problem.startswith(("did not find expected key", "did not find expected '-' indicator",
+                           "expected <block end>")):
+        return (f"this line is indented {_indent(here)} and the line above {_indent(above)}: "
+                "keys of one mapping, and items of one list, must line up exactly")
+    if "quoted scalar" in str(exc.context or "") and exc.context_mark is not None:
+        opened = exc.context_mark.line + 1
+        return f"the quotation mark opened on line {opened} is never closed"
+    return None
 
 
 def _one_line(message: object) -> str:
@@ -212,7 +240,9 @@ def read(text: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = _where(mark) if mark else (1, 1)
-        raise YamlProblem(f"YAML syntax: {_one_line(exc.problem or exc)}", line, column) from None
+        message = f"YAML syntax: {_one_line(exc.problem or exc)}"
+        advice = syntax_advice(exc, text, line, column)
+        raise YamlProblem(f"{message}; {advice}" if advice else message, line, column) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"YAML syntax: {_one_line(exc)}") from None
     finally:

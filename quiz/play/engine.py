@@ -5,13 +5,20 @@ A case attempt is a small state machine. Stage ``k`` is open once stages
 open stage and can never be changed afterwards. Everything a page shows comes
 from :func:`view`, which hands out only what the learner has earned the right
 to see: later stages, answer keys and the reveal are simply not in it.
+
+Options are shown in an order drawn from the attempt's ``seed`` (see
+:func:`display_order`), never in the order the file lists them, so a score
+measures reasoning and not option position.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..content.model import Case, Finding, Image, Question, Reveal, Source, Stage
+from ..content.model import Case, Finding, Image, Option, Question, Reveal, Source, Stage
 
 
 class EngineError(ValueError):
@@ -28,6 +35,7 @@ class Attempt:
 
     case_id: str
     committed: tuple[Mapping[str, str], ...] = ()
+    seed: str = field(kw_only=True)  # draws the option order; stored with the attempt, so reloads keep it
 
     @property
     def stage_index(self) -> int:
@@ -134,21 +142,42 @@ class TraceRow:
     credit: float
 
 
-def start(case: Case) -> Attempt:
-    return Attempt(case.id)
+def new_seed() -> str:
+    """A fresh, unguessable seed for one attempt's (or one class session's) option order."""
+    return secrets.token_hex(16)
+
+
+def _rank(seed: str, question_id: str, option_id: str) -> bytes:
+    return hmac.new(seed.encode(), f"{question_id}\x1f{option_id}".encode(), hashlib.sha256).digest()
+
+
+def display_order(question: Question, seed: str) -> tuple[Option, ...]:
+    """The question's options in the order this seed shows them.
+
+    Free options are sorted by a keyed hash of (seed, question id, option id), so their
+    place in the file has no influence at all: the same seed gives the same order on every
+    reload and device, another seed an independent one. Options marked ``fixed`` keep the
+    index they have in the file ("None of the above" last, numeric ranges in order).
+    """
+    free = iter(sorted((o for o in question.options if not o.fixed), key=lambda o: _rank(seed, question.id, o.id)))
+    return tuple(o if o.fixed else next(free) for o in question.options)
+
+
+def start(case: Case, seed: str | None = None) -> Attempt:
+    return Attempt(case.id, seed=seed or new_seed())
 
 
 def is_finished(case: Case, attempt: Attempt) -> bool:
     return attempt.stage_index >= len(case.stages)
 
 
-def ask(question: Question) -> AskedQuestion:
-    """The public face of a question: what a learner (or a student's phone) may be sent."""
+def ask(question: Question, seed: str) -> AskedQuestion:
+    """The public face of a question: what a learner (or a student's phone) may be sent, in display order."""
     return AskedQuestion(
         question.id,
         question.kind,
         question.prompt,
-        tuple(AskedOption(o.id, o.label or o.id) for o in question.options),
+        tuple(AskedOption(o.id, o.label or o.id) for o in display_order(question, seed)),
     )
 
 
@@ -158,10 +187,11 @@ def credit(question: Question, option_id: str) -> float:
     return question.acceptable.get(option_id, 0.0)
 
 
-def grade(question: Question, option_id: str) -> QuestionResult:
+def grade(question: Question, option_id: str, seed: str) -> QuestionResult:
+    """The answer ``option_id`` beside the key; every option's feedback in the order ``seed`` showed them."""
     options = tuple(
         OptionFeedback(o.id, o.label or o.id, o.explanation, credit(question, o.id), o.id == option_id, o.id == question.answer)
-        for o in question.options
+        for o in display_order(question, seed)
     )
     by_id = {o.id: o for o in options}
     return QuestionResult(question.id, question.kind, question.prompt, by_id[option_id], by_id[question.answer], options, question.teaching_note)
@@ -192,12 +222,12 @@ def commit(case: Case, attempt: Attempt, stage_index: int, choices: Mapping[str,
         raise EngineError(f"Stage {stage_index + 1} is not open yet; commit stage {attempt.stage_index + 1} first.")
     stage = case.stages[stage_index]
     check_choices(stage, choices)
-    return Attempt(case.id, attempt.committed + (dict(choices),))
+    return Attempt(case.id, attempt.committed + (dict(choices),), seed=attempt.seed)
 
 
 def results(case: Case, attempt: Attempt, stage_index: int) -> tuple[QuestionResult, ...]:
     stage, choices = case.stages[stage_index], attempt.committed[stage_index]
-    return tuple(grade(q, choices[q.id]) for q in stage.questions)
+    return tuple(grade(q, choices[q.id], attempt.seed) for q in stage.questions)
 
 
 def score(case: Case, attempt: Attempt) -> Score:
@@ -225,7 +255,7 @@ def stage_view(case: Case, attempt: Attempt, index: int) -> StageView:
         heading=stage.heading,
         findings=tuple(stage.findings),
         images=tuple(stage.images),
-        questions=tuple(ask(q) for q in stage.questions),
+        questions=tuple(ask(q, attempt.seed) for q in stage.questions),
         results=results(case, attempt, index) if committed else None,
     )
 
@@ -247,9 +277,9 @@ def view(case: Case, attempt: Attempt) -> View:
     )
 
 
-def replay(case: Case, committed: list[Mapping[str, str]]) -> Attempt:
-    """Rebuild an attempt from stored choices, checking each against the rules again."""
-    attempt = start(case)
+def replay(case: Case, committed: list[Mapping[str, str]], seed: str) -> Attempt:
+    """Rebuild an attempt from stored choices and its seed, checking each choice against the rules again."""
+    attempt = start(case, seed)
     for index, choices in enumerate(committed):
         attempt = commit(case, attempt, index, choices)
     return attempt
@@ -257,11 +287,9 @@ def replay(case: Case, committed: list[Mapping[str, str]]) -> Attempt:
 
 def review_question(question) -> Question:
     """A cross-case review question (``model.ReviewQuestion``) in the shape the grader takes."""
-    from ..content.model import Option
-
     return Question(
         id=question.id, kind="review", prompt=question.prompt, answer=question.answer,
-        options=[Option(id=o.id, label=o.label, explanation=o.explanation) for o in question.options],
+        options=[Option(id=o.id, label=o.label, explanation=o.explanation, fixed=o.fixed) for o in question.options],
         teaching_note=question.teaching_note,
     )
 

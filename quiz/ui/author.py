@@ -11,6 +11,7 @@ so the preview shows no more than a learner would see; the attempt lives in sess
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ..content import checks, export, loader, yaml_reader
+from ..content import checks, evidence, export, loader, yaml_reader
 from ..play import engine
-from .. import settings
-from ..content.loader import Content, Parsed
+from .. import classroom, settings
+from ..content.loader import Content
 from ..content.model import Case, Image, Slug
-from ..content.problems import Problem, field_path
+from ..content.problems import MAX_PROBLEMS, Problem, capped, field_path
 from . import common, components
 
 URL_PATH = "author"
@@ -34,6 +35,7 @@ PARSED_KEY = "author-parsed"
 PREVIEW_KEY = "author-preview"
 PASTED_NAME = "pasted.yaml"
 LIMIT = yaml_reader.MAX_BYTES
+UPLOAD_MB = LIMIT // 2**20  # the uploader's limit in Streamlit's megabytes (MiB), as server.maxUploadSize
 _SLUG = re.compile(Slug.__metadata__[0].pattern)  # type: ignore[attr-defined]
 
 
@@ -49,6 +51,24 @@ class Draft:
     def digest(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
 
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the page keeps of a checked draft between reruns.
+
+    Never the parsed document: its table of positions grows with every value of the file, and a
+    hostile paste would keep hundreds of MB in each session that pasted it.
+    """
+
+    case: Case | None  # the valid case, image paths made absolute inside the content folder
+    problems: tuple[Problem, ...]  # at most MAX_PROBLEMS and a closing "and N more" line
+    case_id: str | None  # the draft's ``id`` when it is a well-formed id, for the download's file name
+    text_file: str | None = None  # the draft's ``source.text_file``, for the source search
+
 
 def render() -> None:
     current = common.content()
@@ -63,30 +83,28 @@ def render() -> None:
         "learner will play it and lets you download it; it saves nothing. Start a new file with "
         "`python -m quiz new ID`; the guide, with every field, is `docs/authoring.md`."
     )
-    common.content_notice(current)
+    common.content_notice(current, for_authors=True)
     if current.bank is None:
         st.warning("The content folder has no valid `questions.yaml`, so every catalogue option of a draft will be "
                    "reported as unknown. Fix the question bank first (`python -m quiz validate`).", icon="⚠️")
 
     draft = _draft_input()
-    sources = _sources_choice(config.sources_dir)
+    sources = _sources_choice(config.sources_dirs)
     if draft is None:
         st.info("Paste a vignette or upload a case file to check it.", icon="📝")
     else:
-        parsed = _parse(draft, current, sources)
-        case = parsed.model if isinstance(parsed.model, Case) else None
-        image_problems: list[Problem] = []
-        if case is not None:
-            case, image_problems = _safe_images(case, parsed.document, config.content_dir, draft.name)
+        checked = _parse(draft, current, sources, config.content_dir)
+        case = checked.case
         st.subheader("Problems")
-        _problems(sorted(parsed.problems + image_problems))
-        _download(draft, parsed)
+        _problems(list(checked.problems), draft.text)
+        _source_search(checked.text_file, sources)
+        _download(draft, checked)
         if case is not None:
             if case.id in current.cases:
                 shown = loader.display_name(current.case_files[case.id])
                 st.info(f"The content folder already has a case with the id `{case.id}` (`{shown}`). This draft "
                         "is checked on its own; saved over that file it replaces the case.", icon="ℹ️")
-            _preview(case)
+            _preview(_images_allowed(case))
     st.divider()
     _exports(current)
 
@@ -103,16 +121,16 @@ def _draft_input() -> Draft | None:
         )
     with upload_col:
         uploaded = st.file_uploader(
-            "Or upload a case file", type=["yaml", "yml"], key=UPLOAD_KEY, max_upload_size=1,
-            help=f"One .yaml or .yml file of at most {LIMIT // 1024} KiB. It is kept in memory for this "
+            "Or upload a case file", type=["yaml", "yml"], key=UPLOAD_KEY, max_upload_size=UPLOAD_MB,
+            help=f"One .yaml or .yml file of at most {UPLOAD_MB} MB. It is kept in memory for this "
                  "session only and is never saved on the server.",
         )
-        st.caption(f"At most {LIMIT // 1024} KiB. Kept in memory for this session only: nothing is saved, "
-                   "and the file is read as data, never run.")
+        st.caption(f"One file of at most {UPLOAD_MB} MB, the same limit for pasted text. Kept in memory for this "
+                   "session only: nothing is saved, and the file is read as data, never run.")
     if uploaded is not None:
         name = Path(uploaded.name).name or "upload.yaml"
         if uploaded.size > LIMIT:
-            st.error(f"`{name}` is {uploaded.size:,} bytes, over the limit of {LIMIT:,} bytes ({LIMIT // 1024} KiB); "
+            st.error(f"`{name}` is {uploaded.size:,} bytes, over the limit of {LIMIT:,} bytes ({UPLOAD_MB} MB); "
                      "it was not read. A case file is far smaller: is it the right file?", icon="🛑")
             return None
         if not name.lower().endswith((".yaml", ".yml")):
@@ -125,35 +143,79 @@ def _draft_input() -> Draft | None:
         return None
     raw = text.encode("utf-8")
     if len(raw) > LIMIT:
-        st.error(f"The pasted text is {len(raw):,} bytes, over the limit of {LIMIT:,} bytes ({LIMIT // 1024} KiB); "
+        st.error(f"The pasted text is {len(raw):,} bytes, over the limit of {LIMIT:,} bytes ({UPLOAD_MB} MB); "
                  "it was not checked.", icon="🛑")
         return None
     return Draft(raw, PASTED_NAME, None)
 
 
-def _sources_choice(sources_dir: Path | None) -> Path | None:
-    """The sources folder to look evidence quotes up in, when one is configured and the box is ticked."""
-    if sources_dir is None:
+def _sources_choice(sources_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The sources folders to look evidence quotes up in, when some are configured, the instructor
+    passcode was given and the box is ticked.
+
+    The passcode guards them because a quote check answers with the nearest passage of a report,
+    and reports name the diagnosis: open to anyone, the page would read a case out before play.
+    """
+    if not sources_dirs:
         st.caption("Evidence quotes are not checked against the reports: set `QUIZ_SOURCES_DIR` to the folder of "
                    "report texts to check them too (as `python -m quiz validate --sources DIR` does).")
-        return None
+        return ()
+    if not common.instructor_gate(
+            "Checking quotes against the reports",
+            "Quote checks and the source search show passages of the reports, which name the diagnosis: "
+            "enter the instructor passcode to use them (`python -m quiz validate --sources DIR` needs none).",
+            key="sources-passcode"):
+        return ()
     checked = st.checkbox(
         "Check against the source text", value=True, key=SOURCES_KEY,
         help=f"Look every evidence quote up in the report text named by `source.text_file`, in the sources "
-             f"folder `{loader.display_name(sources_dir)}` (QUIZ_SOURCES_DIR).",
+             f"folders {', '.join(f'`{loader.display_name(d)}`' for d in sources_dirs)} (QUIZ_SOURCES_DIR), in order.",
     )
-    return sources_dir if checked else None
+    return sources_dirs if checked else ()
 
 
-def _parse(draft: Draft, current: Content, sources: Path | None) -> Parsed:
+def _source_search(text_file: str | None, sources: tuple[Path, ...]) -> None:
+    """Find words in the draft's report and offer the passage, ready to paste as an evidence quote."""
+    if not sources or not text_file:
+        return
+    path, _ = evidence.find_source(text_file, sources)
+    if path is None:
+        return
+    with st.expander(f"Find a passage in `{path.name}` to quote"):
+        words = st.text_input("Words from the report", key="author-source-search", max_chars=200,
+                              help="Case, line breaks, hyphens and dashes are ignored, as in the quote check.")
+        if not words.strip():
+            return
+        found = evidence.search(words, path)
+        if not found:
+            st.info("No passage of the report has these words in this order.", icon="🔎")
+        for passage in found:
+            st.code(f"- {json.dumps(passage, ensure_ascii=False)}", language="yaml", wrap_lines=True)
+        if found:
+            st.caption("Copy a line with the button at its right, then cut it down to the words that prove the finding.")
+
+
+def _parse(draft: Draft, current: Content, sources: tuple[Path, ...], root: Path) -> Checked:
     """``loader.parse_case`` of the draft, kept in session state until the draft or the content folder changes."""
     key = (draft.digest, draft.name, draft.stem, str(sources), id(current))
     cached = st.session_state.get(PARSED_KEY)
     if cached is not None and cached[0] == key:
         return cached[2]
     parsed = loader.parse_case(draft.raw, draft.name, current.catalogue, stem=draft.stem, sources=sources)
-    st.session_state[PARSED_KEY] = (key, current, parsed)  # holding ``current`` keeps its id from being reused
-    return parsed
+    case = parsed.model if isinstance(parsed.model, Case) else None
+    problems = parsed.problems
+    if case is not None:
+        case, image_problems = _safe_images(case, parsed.document, root, draft.name)
+        if len(problems) <= MAX_PROBLEMS:  # past it, the list already ends with "and N more"
+            problems = capped(problems + image_problems, hidden_errors=False)
+    data = parsed.document.data if parsed.document else None
+    case_id = data.get("id") if isinstance(data, dict) else None
+    source = data.get("source") if isinstance(data, dict) else None
+    text_file = source.get("text_file") if isinstance(source, dict) else None
+    checked = Checked(case, tuple(problems), case_id if isinstance(case_id, str) and _SLUG.match(case_id) else None,
+                      text_file if isinstance(text_file, str) else None)
+    st.session_state[PARSED_KEY] = (key, current, checked)  # holding ``current`` keeps its id from being reused
+    return checked
 
 
 # --- problems -------------------------------------------------------------------------
@@ -169,23 +231,53 @@ def problem_frame(problems: list[Problem]) -> pd.DataFrame:
     )
 
 
-def _problems(problems: list[Problem]) -> None:
-    """A count in words, then one row per problem: severity in words, line, column, field path, message."""
+#: Problems shown one by one with the lines they point at; the rest stay in the table.
+DETAILED_PROBLEMS = 50
+
+
+def _problems(problems: list[Problem], text: str) -> None:
+    """A count in words, a table (severity, line, column, field, message), then each problem in full
+    beside the lines of the draft it points at; last, the whole draft with line numbers."""
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     counts = f"{errors} error{'s' if errors != 1 else ''} and {warnings} warning{'s' if warnings != 1 else ''}"
     if not problems:
         st.success("No errors and no warnings: the vignette is valid and passes `validate --strict`.", icon="✅")
-        return
-    if errors:
-        st.error(f"{counts}. Errors make the case unplayable: fix them to preview it.", icon="🛑")
     else:
-        st.warning(f"{counts}. The case plays, but read the warnings: `validate --strict` counts them as errors.",
-                   icon="⚠️")
-    st.dataframe(problem_frame(problems), hide_index=True, width="stretch",
-                 column_config={"Message": st.column_config.TextColumn(width="large")})
-    with st.expander("As `python -m quiz validate` prints them"):
-        st.code("\n".join(str(p) for p in problems), language=None)
+        if errors:
+            st.error(f"{counts}. Errors make the case unplayable: fix them to preview it.", icon="🛑")
+        else:
+            st.warning(f"{counts}. The case plays, but read the warnings: `validate --strict` counts them as errors.",
+                       icon="⚠️")
+        st.dataframe(problem_frame(problems), hide_index=True, width="stretch",
+                     column_config={"Message": st.column_config.TextColumn(width="large")})
+        lines = text.splitlines()
+        for problem in problems[:DETAILED_PROBLEMS]:
+            where = f"line {problem.line}, column {problem.column}"
+            with st.expander(f"{SEVERITY_WORDS.get(problem.severity, problem.severity)} · {where} · "
+                             f"{problem.field or '(whole file)'}"):
+                st.text(problem.message)
+                st.code(excerpt(lines, problem.line, problem.column), language=None)
+        if len(problems) > DETAILED_PROBLEMS:
+            st.caption(f"The first {DETAILED_PROBLEMS} problems are shown in full; the table lists them all.")
+        with st.expander("As `python -m quiz validate` prints them"):
+            st.code("\n".join(str(p) for p in problems), language=None)
+    # Off by default: the draft holds its own answer keys, which the preview below must not show early.
+    if st.toggle("Show the draft with line numbers", key="author-numbered"):
+        st.code(text, language="yaml", line_numbers=True)
+
+
+def excerpt(lines: list[str], line: int, column: int, *, around: int = 3) -> str:
+    """The lines around ``line``, numbered, with a caret under ``column``: the place a problem names."""
+    first, last = max(1, line - around), min(len(lines), line + around)
+    width = len(str(last))
+    out = []
+    for number in range(first, last + 1):
+        mark = ">" if number == line else " "
+        out.append(f"{mark} {number:>{width}} | {lines[number - 1]}")
+        if number == line:
+            out.append(f"  {' ' * width} | {' ' * max(0, column - 1)}^")
+    return "\n".join(out) if out else "(the file is empty)"
 
 
 # --- images ---------------------------------------------------------------------------
@@ -216,13 +308,32 @@ def _safe_images(case: Case, document: yaml_reader.Document | None, root: Path,
 
 # --- download and preview -------------------------------------------------------------
 
-def _download(draft: Draft, parsed: Parsed) -> None:
-    data = parsed.document.data if parsed.document else None
-    case_id = data.get("id") if isinstance(data, dict) else None
+def _images_allowed(case: Case) -> Case:
+    """The case with its images only for an instructor: an anonymous draft could otherwise show any image
+    of the content folder, such as a later stage's figure of a case learners have not played yet."""
+    count = sum(len(stage.images) for stage in case.stages)
+    if not count:
+        return case
+    configured = common.instructor_passcode()
+    if configured and classroom.check_passcode(st.session_state.get(common.PASSCODE_KEY), configured):
+        return case
+    what = f"This draft shows {count} image{'s' if count != 1 else ''}"
+    if not configured:
+        st.caption(f"{what}: they are left out of the preview, which shows images only to instructors, "
+                   "and no instructor passcode is set.")
+    else:
+        common.instructor_unlocked(configured, f"{what}. Enter the instructor passcode to see them in the preview "
+                                   "(the preview can show any image of the content folder).", key="image-passcode")
+    return case.model_copy(update={"stages": [s.model_copy(update={"images": []}) if s.images else s
+                                              for s in case.stages]})
+
+
+def _download(draft: Draft, checked: Checked) -> None:
+    case_id = checked.case_id
     if draft.stem is not None:
         file_name = draft.name
     else:
-        file_name = f"{case_id}.yaml" if isinstance(case_id, str) and _SLUG.match(case_id) else "vignette.yaml"
+        file_name = f"{case_id}.yaml" if case_id else "vignette.yaml"
     st.download_button(
         "Download the YAML", data=draft.raw, file_name=file_name, mime="application/x-yaml",
         key="author-download", on_click="ignore", icon="💾",
@@ -244,7 +355,7 @@ def _preview(case: Case) -> None:
     if state is None or state["case_id"] != case.id:
         state = _fresh(case, 0 if state is None else state["run"] + 1)
     try:
-        attempt = engine.replay(case, list(state["attempt"].committed))
+        attempt = engine.replay(case, list(state["attempt"].committed), state["attempt"].seed)
     except engine.EngineError:
         st.info("The draft changed, and the answers committed in the preview no longer fit it: the preview "
                 "starts again.", icon="✏️")

@@ -244,7 +244,7 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
         if shown is not None and state.phase != classroom.REVEALED:
             with st.expander("🔒 Key for this stage (not for the projector)"):
                 for question in case.stages[shown].questions:
-                    best = engine.grade(question, question.answer).best
+                    best = engine.grade(question, question.answer, state.seed).best
                     st.markdown(f"- {question.prompt} → **{best.label}**")
 
     if case is None:
@@ -267,7 +267,7 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
         if in_control:
             _controls(store, state, total)
         if state.phase != classroom.ENDED:
-            _live(store.url, state.id, case, host)
+            _live(store.url, state.id, case, host, state.seed)
         shown = classroom.shown_stage(state, total)
         if shown is not None:
             with st.container(key="class-stage"):
@@ -281,7 +281,7 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
                         st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}:** {question.prompt}")
             if state.phase == classroom.REVEALED:
                 for question in stage.questions:
-                    key_panel(question)
+                    key_panel(question, state.seed)
         if classroom.final_shown(state, total):
             components.reveal(case.reveal, case.source)
         if state.phase == classroom.ENDED:
@@ -337,7 +337,7 @@ def _do(store: Store, action: str, expect: tuple[int, str], total: int) -> None:
 
 
 @st.fragment(run_every=LIVE_SECONDS)
-def _live(url: str, session_id: int, case: Case, host: Host) -> None:
+def _live(url: str, session_id: int, case: Case, host: Host, seed: str) -> None:
     """Joined, answered and the chart, redrawn every two seconds; a full rerun if the session moved on
     or another window took control (so this one says so within one tick)."""
     try:
@@ -367,12 +367,13 @@ def _live(url: str, session_id: int, case: Case, host: Host) -> None:
         for column, question in zip(st.columns(len(questions)), questions):
             with column:
                 st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}**")
-                st.altair_chart(tally_chart(question, data.tallies.get(question.id, {}), revealed), width="stretch")
+                st.altair_chart(tally_chart(question, data.tallies.get(question.id, {}), revealed, seed), width="stretch")
 
 
-def tally_chart(question: Question, counts: dict[str, int], revealed: bool) -> alt.Chart:
-    """Answers per option; the best option is marked only once ``revealed`` (nothing of the key before)."""
-    asked = engine.ask(question)
+def tally_chart(question: Question, counts: dict[str, int], revealed: bool, seed: str) -> alt.Chart:
+    """Answers per option, in the session's option order (as on the phones); the best option is marked
+    only once ``revealed`` (nothing of the key before)."""
+    asked = engine.ask(question, seed)
     rows = [{"Option": o.label, "Answers": counts.get(o.id, 0)} for o in asked.options]
     if revealed:
         for row, option in zip(rows, asked.options):
@@ -387,10 +388,10 @@ def tally_chart(question: Question, counts: dict[str, int], revealed: bool) -> a
     return (bars + labels).properties(height=max(60 * len(rows), 160)).configure_axis(labelFontSize=20)
 
 
-def key_panel(question: Question, *, others: bool = True) -> None:
+def key_panel(question: Question, seed: str, *, others: bool = True) -> None:
     """A revealed question: the best answer with its explanation, partial credit, the teaching note
     (and, with ``others``, an expander with why not the other options)."""
-    result = engine.grade(question, question.answer)
+    result = engine.grade(question, question.answer, seed)
     with st.container(border=True):
         st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}:** {question.prompt}")
         st.success(f"Best answer: **{result.best.label}**", icon="✅")

@@ -87,7 +87,7 @@ def _page(state: SessionState, case: Case, url: str) -> None:
         st.subheader(case.title)
         st.caption(class_host.stage_text(state, total))
         if state.phase != classroom.ENDED:
-            (_live_ticking if state.closes_at is not None else _live)(url, state.id, case)
+            (_live_ticking if state.closes_at is not None else _live)(url, state.id, case, state.seed)
         if state.phase == classroom.LOBBY:
             st.markdown("## Join on your phone")
             st.markdown("Scan the QR code, or open the link and type a nickname.")
@@ -103,14 +103,14 @@ def _page(state: SessionState, case: Case, url: str) -> None:
                 for question in stage.questions:
                     asked = components.QUESTION_LABELS.get(question.kind, question.kind)
                     st.markdown(f"#### {asked}: {question.prompt}")
-                    st.markdown("\n".join(f"- {o.label}" for o in engine.ask(question).options))
+                    st.markdown("\n".join(f"- {o.label}" for o in engine.ask(question, state.seed).options))
         if classroom.final_shown(state, total):
             components.reveal(case.reveal, case.source)
         if state.phase == classroom.ENDED:
             st.info("This session has ended. Thank you!", icon="🏁")
 
 
-def _live_body(url: str, session_id: int, case: Case) -> None:
+def _live_body(url: str, session_id: int, case: Case, seed: str) -> None:
     """Counts, the countdown and (after the reveal) the charts; a full rerun when the session moves on."""
     try:
         store = open_store(url)
@@ -139,17 +139,17 @@ def _live_body(url: str, session_id: int, case: Case) -> None:
         questions = case.stages[data.stage_index].questions
         for column, question in zip(st.columns(len(questions)), questions):
             with column:
-                st.altair_chart(class_host.tally_chart(question, data.tallies.get(question.id, {}), True),
+                st.altair_chart(class_host.tally_chart(question, data.tallies.get(question.id, {}), True, seed),
                                 width="stretch")
-                class_host.key_panel(question, others=False)
+                class_host.key_panel(question, seed, others=False)
 
 
 @st.fragment(run_every=LIVE_SECONDS)
-def _live(url: str, session_id: int, case: Case) -> None:
-    _live_body(url, session_id, case)
+def _live(url: str, session_id: int, case: Case, seed: str) -> None:
+    _live_body(url, session_id, case, seed)
 
 
 @st.fragment(run_every=TICK_SECONDS)
-def _live_ticking(url: str, session_id: int, case: Case) -> None:
+def _live_ticking(url: str, session_id: int, case: Case, seed: str) -> None:
     """The same, every second while a countdown runs."""
-    _live_body(url, session_id, case)
+    _live_body(url, session_id, case, seed)

@@ -58,10 +58,12 @@ def render() -> None:
 
 # --- joining ---------------------------------------------------------------------
 
-def _code_form(message: str | None = None) -> None:
+def _code_form(message: str | None = None, value: str | None = None) -> None:
     st.title("Join a class")
     if message:
         text.error(message)
+    if value is not None:
+        common.quoted_value(value)  # as plain text: a link's ?join= may hold markdown
     with st.form("class-code-form", border=False):
         typed = st.text_input("Join code", max_chars=10, placeholder="e.g. K7M2QX", key="class-code-input",
                               help="The six letters and digits on the instructor's screen.")
@@ -69,7 +71,8 @@ def _code_form(message: str | None = None) -> None:
     if go:
         code = classroom.normalise_code(typed)
         if code is None:
-            text.error(f"{typed.strip()!r} is not a join code: codes have {classroom.CODE_LENGTH} letters and digits.")
+            st.error(f"This is not a join code: codes have {classroom.CODE_LENGTH} letters and digits.", icon="🚫")
+            common.quoted_value(typed.strip())
             return
         st.query_params[classroom.JOIN_PARAM] = code
         st.query_params.pop(classroom.SEAT_PARAM, None)
@@ -94,6 +97,10 @@ def _join(store: Store, current: Content) -> None:
     raw = st.query_params.get(classroom.JOIN_PARAM)
     if not raw:
         _code_form(st.session_state.pop(NOTICE_KEY, None))
+        return
+    if classroom.normalise_code(raw) is None:
+        _code_form(f"The link's code is not a join code: codes have {classroom.CODE_LENGTH} letters and digits, "
+                   "like K7M2QX.", value=raw)
         return
     try:
         state = classroom.open_for_joining(store, raw)

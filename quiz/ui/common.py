@@ -1,6 +1,8 @@
 """What every page needs: settings, the content folder, the store and the learner's name."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from .. import classroom, settings
@@ -16,7 +18,7 @@ PASSCODE_KEY = "class-passcode"  # the instructor's passcode, held in this brows
 def content() -> Content:
     """The content folder as it is now: files are re-read only when they change."""
     config = settings.current()
-    return loader.load_content(config.content_dir, sources=config.sources_dir)
+    return loader.load_content(config.content_dir, sources=config.sources_dirs)
 
 
 def store() -> Store | None:
@@ -43,14 +45,42 @@ def learner_name() -> str | None:
     return typed or None
 
 
-def content_notice(current: Content) -> None:
-    """Tell authors which files failed validation, without hiding the valid cases."""
+def quoted_value(value: str, limit: int = 80) -> None:
+    """A value from the URL shown as plain text, cut to ``limit`` characters.
+
+    Never inside markdown: ``?case=[Log in again](http://...)`` would be a live link, and an image
+    would make every visitor's browser fetch a stranger's URL.
+    """
+    shown = value if len(value) <= limit else value[:limit] + "…"
+    st.code(shown, language=None, wrap_lines=True)
+
+
+def content_notice(current: Content, *, for_authors: bool = False) -> None:
+    """Tell authors which files failed validation, without hiding the valid cases.
+
+    Learners see where (file, line, field) but not what: a message may quote the text it is about,
+    such as a diagnosis ("did you mean 'metastatic-leiomyosarcoma'?"). The Author page and
+    ``python -m quiz validate`` give the messages.
+    """
     if not current.errors:
         return
     files = sorted({p.file for p in current.errors})
-    with st.expander(f"⚠️ {len(files)} content file(s) have errors and are not shown (for authors)"):
-        st.caption("Fix these and the cases appear without a restart. `python -m quiz validate` prints the same list.")
-        st.code("\n".join(str(p) for p in current.errors), language=None)
+    stale = [f for f in files if f in current.stale]
+    title = f"⚠️ {len(files)} content file(s) have errors (for authors)"
+    with st.expander(title):
+        if stale:
+            st.caption("The last valid version of " + ", ".join(f"`{f}`" for f in stale) + " is still in service, "
+                       "read at " + ", ".join(time.strftime("%H:%M", time.localtime(current.stale[f])) for f in stale)
+                       + ". Until the file is fixed, edits to it do not reach learners.")
+        hidden = len(files) - len(stale)
+        if hidden:
+            st.caption(f"{hidden} file(s) with errors are not shown. Fix them and they appear without a restart.")
+        if for_authors:
+            st.caption("`python -m quiz validate` prints the same list.")
+            st.code("\n".join(str(p) for p in current.errors), language=None)
+        else:
+            st.caption("What is wrong is on the Author page and in `python -m quiz validate`.")
+            st.code("\n".join(f"{p.file}:{p.line}: {p.field or '(whole file)'}" for p in current.errors), language=None)
 
 
 # --- the instructor's passcode: the class page and the answer-key exports ---------------

@@ -5,7 +5,9 @@ answer key directly, so what is on screen is exactly what the engine allows.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
@@ -18,7 +20,44 @@ from ..content.model import Finding, Reveal, Source
 KIND_LABELS = {"presentation": "Presentation", "labs": "Labs", "imaging": "Imaging", "histology": "Histology",
                "ihc": "Immunohistochemistry", "staging": "Staging", "intraoperative": "Intraoperative findings",
                "frozen-section": "Frozen section", "molecular": "Molecular"}
-QUESTION_LABELS = {"diagnosis": "Leading diagnosis", "next_step": "Next step"}
+QUESTION_LABELS = {"diagnosis": "Diagnosis", "next_step": "Next step", "review": "Review question"}
+
+
+def question_label(kind: str) -> str:
+    """"Diagnosis", "Next step", or a readable form of another kind (never a raw id)."""
+    return QUESTION_LABELS.get(kind, kind.replace("-", " ").replace("_", " ").capitalize())
+
+
+def choice(question: engine.AskedQuestion, key: str, *, heading: bool = True, **radio_args) -> str | None:
+    """One question as a radio group, its options in the engine's display order.
+
+    The visible heading is markdown; the group's own label (what a screen reader announces)
+    is the same words as plain text, so no asterisks are read out.
+    """
+    labels = {o.id: o.label for o in question.options}
+    name = f"{question_label(question.kind)}: {question.prompt}" if heading else question.prompt
+    if heading:
+        st.markdown(f"**{question_label(question.kind)}:** {question.prompt}")
+    return st.radio(name, options=list(labels), format_func=labels.__getitem__, key=key,
+                    label_visibility="collapsed" if heading else "visible", **radio_args)
+
+
+def scroll_to(anchor: str) -> None:
+    """Bring the container keyed ``anchor`` to the top of the screen, once.
+
+    A tiny script in the page (``st.html`` runs it when its element mounts, not on later reruns with
+    the same body); call this in the one rerun that follows the click, at the end of the page, so that
+    its element appearing or going shifts nothing above. The retries wait for Streamlit to lay out the
+    target, and keep it in place while the elements above settle.
+    """
+    selector = json.dumps(f".st-key-{anchor}")
+    st.html(
+        "<script>(() => { let tries = 0; const go = () => {"
+        f" const el = document.querySelector({selector});"
+        " if (el) { el.style.scrollMarginTop = '4rem'; el.scrollIntoView({block: 'start'}); }"
+        " if (++tries < 4) setTimeout(go, tries * 120); }; go(); })();</script>",
+        unsafe_allow_javascript=True, width="content",
+    )
 
 
 def kind_label(kind: str) -> str:
@@ -29,18 +68,27 @@ def stage_label(stage: StageView, total: int) -> str:
     return f"Stage {stage.number} of {total}: {kind_label(stage.kind)}"
 
 
+def _list_item(text: str) -> str:
+    """``text`` as one item of a markdown list: every line after the first indented under the marker,
+    so that a table or a nested list in a finding stays a table or a list inside its item."""
+    first, *rest = text.split("\n")
+    return "\n".join([f"- {first}", *(f"  {line}" if line.strip() else "" for line in rest)])
+
+
 def findings(items: tuple[Finding, ...] | list[Finding], *, key: str | None = None, quotes: bool = True) -> None:
     """Findings as one markdown list; with ``key``, a toggle shows each one's verbatim source quotes."""
     show_quotes = quotes and key is not None and any(f.evidence for f in items) and st.toggle(
         "Show source quotes", key=f"quotes-{key}", help="What the case report says, word for word")
-    lines = []
+    parts = []
     for finding in items:
-        lines.append(f"- {finding.text}")
+        item = [_list_item(finding.text)]
+        blocks = "\n" in finding.text  # a table or list ends its paragraph: the note needs its own
         if finding.note:
-            lines.append(f"  \n  *Note: {finding.note}*")
+            item.append(("\n\n  " if blocks else "  \n  ") + f"*Note: {' '.join(finding.note.split())}*")
         if show_quotes:
-            lines.extend(f"\n  > “{quote}”" for quote in finding.evidence)
-    st.markdown("\n".join(lines))
+            item.extend(f"\n\n  > “{' '.join(quote.split())}”" for quote in finding.evidence)
+        parts.append("".join(item))
+    st.markdown("\n".join(parts))
 
 
 def stage_body(stage: StageView, key: str) -> None:
@@ -50,7 +98,23 @@ def stage_body(stage: StageView, key: str) -> None:
         st.image(image.path, caption=f"{image.caption} ({image.credit})")
 
 
-def question_form(stage: StageView, key: str, on_commit: Callable[[int, dict[str, str]], str | None]) -> None:
+@dataclass(frozen=True)
+class Around:
+    """What a page adds around the engine's stages (the self-study player's reasoning); each may be None.
+
+    ``before_form`` and ``after_question`` (given each question) and ``form_end`` draw the open stage's
+    extra inputs; ``after_feedback`` draws under a committed stage's feedback; ``after_trace`` under the trace.
+    """
+
+    before_form: Callable[[StageView], None] | None = None
+    after_question: Callable[[StageView, engine.AskedQuestion], None] | None = None
+    form_end: Callable[[StageView], None] | None = None
+    after_feedback: Callable[[StageView], None] | None = None
+    after_trace: Callable[[], None] | None = None
+
+
+def question_form(stage: StageView, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
+                  around: Around | None = None) -> None:
     """The open stage's questions, nothing selected, and one commit for all of them.
 
     The commit runs as the button's callback, before the script reruns, so the page that
@@ -69,13 +133,16 @@ def question_form(stage: StageView, key: str, on_commit: Callable[[int, dict[str
         if problem:
             st.session_state[message_key] = ("error", problem)
 
+    around = around or Around()
+    if around.before_form:
+        around.before_form(stage)
     with st.form(key=f"{key}-form-{stage.number}"):
         for question in stage.questions:
-            labels = {o.id: o.label for o in question.options}
-            st.radio(
-                f"**{QUESTION_LABELS.get(question.kind, question.kind.capitalize())}:** {question.prompt}",
-                options=list(labels), format_func=labels.__getitem__, index=None, key=radio_keys[question.id],
-            )
+            choice(question, radio_keys[question.id], index=None)
+            if around.after_question:
+                around.after_question(stage, question)
+        if around.form_end:
+            around.form_end(stage)
         st.form_submit_button("Commit answers", type="primary", on_click=commit)
     message = st.session_state.pop(message_key, None)
     if message:
@@ -90,13 +157,16 @@ def verdict(result: QuestionResult) -> tuple[str, str]:
     return "❌", f"Not the best answer. The best answer is **{result.best.label}**."
 
 
-def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = False) -> None:
-    """Right or wrong in icon and words, the chosen and best explanations, the rest one click away."""
+def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = False, prompt: bool = True) -> None:
+    """Right or wrong in icon and words, the chosen and best explanations, the rest one click away.
+
+    ``prompt=False`` leaves out the question's heading, for a question still on screen just above.
+    """
     for result in results:
         icon, words = verdict(result)
         with st.container(border=True):
-            lines = [f"**{QUESTION_LABELS.get(result.kind, result.kind)}:** {result.prompt}",
-                     f"{icon} You chose **{result.chosen.label}**. {words}"]
+            lines = [f"**{question_label(result.kind)}:** {result.prompt}"] if prompt else []
+            lines.append(f"{icon} You chose **{result.chosen.label}**. {words}")
             if result.chosen.explanation:
                 lines.append(f"*Your choice:* {result.chosen.explanation}")
             if not result.correct and result.best.explanation:
@@ -115,7 +185,7 @@ def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = Fal
 def summary(results: tuple[QuestionResult, ...]) -> None:
     """One line per question of a stage already moved past: what was chosen and the best answer."""
     st.markdown("\n".join(
-        f"- {verdict(r)[0]} {QUESTION_LABELS.get(r.kind, r.kind)}: **{r.chosen.label}**"
+        f"- {verdict(r)[0]} {question_label(r.kind)}: **{r.chosen.label}**"
         + ("" if r.correct else f" (best: {r.best.label})") for r in results))
 
 
@@ -133,10 +203,11 @@ def citation(source: Source) -> str:
     return text
 
 
-def reveal(content: Reveal, source: Source | None) -> None:
-    """What the report's authors concluded, did and saw, with the source."""
-    st.subheader("What the authors found and did")
-    st.success(f"**Final diagnosis:** {content.diagnosis}", icon="🔬")
+def reveal(content: Reveal, source: Source | None, *, anchor: str | None = None) -> None:
+    """What the report's authors concluded, did and saw, with the source; ``anchor`` keys its top for scroll_to."""
+    with st.container(key=anchor) if anchor else st.container():
+        st.subheader("What the authors found and did")
+        st.success(f"**Final diagnosis:** {content.diagnosis}", icon="🔬")
     if content.diagnosis_evidence:
         st.caption("The report: " + " … ".join(f"“{quote}”" for quote in content.diagnosis_evidence))
     st.markdown("##### Management as reported")
@@ -189,12 +260,23 @@ def trace(rows: tuple[TraceRow, ...], score: engine.Score) -> None:
 
 
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
-         acknowledged: int, on_continue: Callable[[int], None]) -> None:
+         acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None,
+         around: Around | None = None) -> None:
     """Lay out a case as the engine's view allows: past stages, feedback, the open stage, the reveal.
 
     ``acknowledged`` is how many committed stages' feedback the learner has moved past; the newly
-    committed stage's feedback is shown before the next stage opens.
+    committed stage's feedback is shown before the next stage opens. ``notices`` maps a stage
+    number to a warning shown above its feedback.
     """
+    around = around or Around()
+    scroll_key = f"{key}-scroll-to"
+    target = st.session_state.pop(scroll_key, None)  # set by the Continue button just clicked
+
+    def advance(stage_number: int) -> None:
+        on_continue(stage_number)
+        last = stage_number == view.total_stages
+        st.session_state[scroll_key] = f"{key}-reveal" if last else f"{key}-stage-{stage_number + 1}"
+
     committed = sum(1 for s in view.stages if s.results is not None)
     st.progress(committed / view.total_stages, text=f"{committed} of {view.total_stages} stages committed")
     for stage in view.stages:
@@ -203,16 +285,26 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
                 findings(stage.findings)
                 summary(stage.results)
             continue
-        st.markdown(f"### {stage_label(stage, view.total_stages)}")
+        with st.container(key=f"{key}-stage-{stage.number}"):
+            st.markdown(f"### {stage_label(stage, view.total_stages)}")
         stage_body(stage, key)
         if stage.results is None:
-            question_form(stage, key, on_commit)
-            return
-        st.markdown("##### Feedback")
-        feedback(stage.results)
-        label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
-        st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=on_continue, args=(stage.number,))
-        return
-    if view.finished and view.reveal is not None:
-        reveal(view.reveal, view.source)
-        trace(view.trace, view.score)
+            question_form(stage, key, on_commit, around)
+        else:
+            st.markdown("##### Feedback")
+            if notices and stage.number in notices:
+                st.warning(notices[stage.number], icon="⚠️")
+            feedback(stage.results)
+            if around.after_feedback:
+                around.after_feedback(stage)
+            label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
+            st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=advance, args=(stage.number,))
+        break
+    else:
+        if view.finished and view.reveal is not None:
+            reveal(view.reveal, view.source, anchor=f"{key}-reveal")
+            trace(view.trace, view.score)
+            if around.after_trace:
+                around.after_trace()
+    if target:
+        scroll_to(target)

@@ -7,17 +7,20 @@ import streamlit as st
 
 from .. import classroom
 from ..play import progress
-from ..store import StoreError
 from ..content.model import Case
-from . import common, player
+from ..store import StoreError
+from . import common, components, player
 
 DIFFICULTIES = ["introductory", "intermediate", "advanced"]
 
 
 def matches(case: Case, text: str) -> bool:
-    """Search over what a card shows before play, so a search can never find a case by its diagnosis."""
+    """Search over what a card shows before play, so a search can never find a case by its diagnosis.
+
+    Not the objectives, which no card shows: "desmin" found the one case whose objectives name it.
+    """
     haystack = " ".join([case.title, case.summary, *case.tags.region, *case.tags.specialty,
-                         case.difficulty, *case.objectives]).lower()
+                         case.difficulty]).lower()
     return all(word in haystack for word in text.lower().split())
 
 
@@ -45,7 +48,8 @@ def render() -> None:
     if case_id:
         case = current.cases.get(case_id)
         if case is None:
-            st.error(f"There is no playable case with the id {case_id!r}. It may have been renamed, or its file has errors.")
+            st.error("There is no playable case with the id below. It may have been renamed, or its file has errors.")
+            common.quoted_value(case_id)
             if st.button("Show all cases"):
                 st.query_params.pop(player.CASE_PARAM, None)
                 st.rerun()
@@ -60,7 +64,8 @@ def render() -> None:
             player.render(case, store, learner)
         return
 
-    st.title("Case library")
+    with st.container(key="library-top"):
+        st.title("Case library")
     st.caption("Reason through published case reports stage by stage: commit a leading diagnosis and a next step, "
                "then see the explanations and the next stage.")
     common.content_notice(current)
@@ -78,8 +83,7 @@ def render() -> None:
     top = st.columns([3, 1])
     top[0].caption(f"{len(shown)} of {len(cases)} cases")
     if top[1].button("🎲 Random case", disabled=not shown, key="random-case"):
-        st.query_params[player.CASE_PARAM] = random.choice(shown).id
-        st.rerun()
+        player.open_case(random.choice(shown).id)
 
     statuses = _statuses(cases, learner)
     in_class = _cases_in_class()
@@ -102,8 +106,9 @@ def render() -> None:
             if case.id in in_class:
                 st.caption("🎓 In use by a live class: opens for self-study after the class's final reveal.")
             if st.button("Open case", key=f"open-{case.id}", disabled=case.id in in_class):
-                st.query_params[player.CASE_PARAM] = case.id
-                st.rerun()
+                player.open_case(case.id)
+    if st.session_state.pop(player.TOP_KEY, False):
+        components.scroll_to("library-top")
 
 
 def _cases_in_class() -> set[str]:
@@ -123,9 +128,13 @@ def _statuses(cases: list[Case], learner: str | None) -> dict[str, progress.Case
     store = common.store()
     if store is None:
         return {}
-    learner_id = store.learner_id(learner)
-    records = store.attempts(learner_id)
-    history = store.answer_history(learner_id)
+    try:
+        learner_id = store.learner_id(learner)
+        records = store.attempts(learner_id)
+        history = store.answer_history(learner_id)
+    except StoreError as error:
+        st.warning(f"Your progress cannot be shown on the cards right now. {error}", icon="🛑")
+        return {}
     committed: dict[int, set[int]] = {}
     for row in history:
         committed.setdefault(row["attempt_id"], set()).add(row["stage_index"])

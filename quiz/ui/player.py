@@ -4,12 +4,14 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import classroom
-from ..play import engine
+from ..play import calibration, differential, engine
 from ..content.model import Case
 from ..store import Store, StoreError
-from . import components
+from . import common, components, pad
 
 CASE_PARAM = "case"
+TOP_KEY = "scroll-to-top"  # set on leaving a page long scrolled: the next page opens at its top
+NOTICE_KEY = "player-not-saved"  # (attempt id, stage index, message) of a commit the store refused
 
 
 def _ack_key(attempt_id: int) -> str:
@@ -24,11 +26,49 @@ def in_class(store: Store, case_id: str) -> bool:
         return False  # the player reports the database problem itself
 
 
+def _overruled_notice(case: Case, stage_index: int, mine: dict[str, str]) -> str:
+    """What the losing tab of a double commit is told: the other answers stand, and what it had picked."""
+    picked = []
+    for question in case.stages[stage_index].questions:
+        labels = {o.id: o.label or o.id for o in question.options}
+        if mine.get(question.id) in labels:
+            picked.append(f"*{labels[mine[question.id]]}*")
+    return ("**This stage was already committed in another tab or window, with other answers.** Committed answers "
+            "never change, so those stand, and the feedback below is for them, not for what you picked here"
+            + (f" ({'; '.join(picked)})." if picked else "."))
+
+
+def stored_pads(case: Case, reasoning: dict[int, dict]) -> list[differential.Pad | None]:
+    """The pad committed with each stage (None where the learner kept none)."""
+    pads = []
+    for index in range(len(case.stages)):
+        data = reasoning.get(index, {}).get("pad")
+        try:
+            pads.append(differential.pad_from_data(data) if data else None)
+        except differential.PadError:
+            pads.append(None)
+    return pads
+
+
+def judgements(case: Case, attempt: engine.Attempt, reasoning: dict[int, dict]) -> list[calibration.Judgement]:
+    """Each committed diagnosis the learner gave a certainty for, with the credit it earned."""
+    out = []
+    for index, stored in sorted(reasoning.items()):
+        if index >= len(attempt.committed):
+            continue
+        for result in engine.results(case, attempt, index):
+            level = (stored.get("certainty") or {}).get(result.question_id)
+            if result.kind == "diagnosis" and level in calibration.LEVELS:
+                out.append(calibration.Judgement(level, result.credit, case.id, index))
+    return out
+
+
 def render(case: Case, store: Store, learner: str) -> None:
     """Open ``case`` at its first unanswered stage for this learner, never further."""
-    if st.button("← All cases", key="back-to-library"):
-        st.query_params.pop(CASE_PARAM, None)
-        st.rerun()
+    with st.container(key="player-top"):
+        if st.button("← All cases", key="back-to-library"):
+            back_to_library()
+    to_top = st.session_state.pop(TOP_KEY, False)
     st.title(case.title)
     st.caption(case.summary)
     if in_class(store, case.id):
@@ -41,48 +81,139 @@ def render(case: Case, store: Store, learner: str) -> None:
         st.error(str(error), icon="🛑")
         return
     try:
-        attempt = engine.replay(case, choices)
+        attempt = engine.replay(case, choices, record.seed)
     except engine.EngineError:
         st.warning("This case was edited since you started it, so your saved answers no longer fit. "
                    "Start it again to play the current version.", icon="✏️")
         if st.button("Start again", key="restart-changed"):
-            store.new_attempt(learner_id, case.id)
-            st.rerun()
+            _new_attempt(store, learner_id, case.id)
         return
+
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice is not None and notice[:2] != (record.id, attempt.stage_index):
+        # the database changed under the commit (a new file): the refused answers' form is gone, say it here
+        st.error(notice[2], icon="🛑")
 
     ack_key = _ack_key(record.id)
     # After a refresh or restart the newest feedback is shown again once; earlier stages stay folded.
     acknowledged = st.session_state.get(ack_key, max(attempt.stage_index - 1, 0))
+    notice_key = f"overruled-{record.id}"
+
+    key = f"play-{case.id}-{record.id}"
+    catalogue = common.content().catalogue
+    try:
+        reasoning = store.stage_reasoning(record.id)
+    except StoreError as error:
+        st.error(str(error), icon="🛑")
+        return
+    pads = stored_pads(case, reasoning)
+
+    def learner_reasoning(stage_index: int) -> dict | str:
+        """The pad, certainty and one-liner the widgets hold for this stage, or what is wrong with them."""
+        number = stage_index + 1
+        try:
+            kept = pad.read(key, number, catalogue)
+            differential.check_pad(kept, case, stage_index, catalogue)
+        except differential.PadError as error:
+            return str(error)
+        certainty = {q.id: st.session_state.get(pad.certainty_key(key, number, q.id))
+                     for q in case.stages[stage_index].questions if q.kind == "diagnosis"}
+        oneliner = st.session_state.get(pad.representation_key(key, number)) if pad.asks_representation(
+            number, len(case.stages)) else None
+        return {"pad": differential.pad_to_data(kept) if kept.entries else None,
+                "certainty": {q: c for q, c in certainty.items() if c}, "problem_representation": oneliner}
+
+    def not_saved(stage_index: int, error: Exception) -> str:
+        message = f"Your answers were not saved. {error}"
+        st.session_state[NOTICE_KEY] = (record.id, stage_index, message)
+        return message
 
     def on_commit(stage_index: int, chosen: dict[str, str]) -> str | None:
-        current = engine.replay(case, store.committed_choices(record.id))
+        mine = learner_reasoning(stage_index)
+        if isinstance(mine, str):
+            return mine
+        try:
+            current = engine.replay(case, store.committed_choices(record.id), record.seed)
+        except (StoreError, engine.EngineError) as error:
+            return not_saved(stage_index, error)
         try:
             after = engine.commit(case, current, stage_index, chosen)
         except engine.AlreadyCommitted:
-            return None  # a double click or a second tab: the first commit stands
+            # The first commit stands. A double click sent the same answers; a second tab may not have.
+            if dict(current.committed[stage_index]) != chosen:
+                st.session_state[notice_key] = (stage_index + 1, _overruled_notice(case, stage_index, chosen))
+                st.session_state[ack_key] = stage_index
+            return None
         except engine.EngineError as error:
             return str(error)
         done = engine.score(case, after) if engine.is_finished(case, after) else None
         try:
             store.record_stage(record.id, stage_index, case.stages[stage_index].kind,
                                engine.results(case, after, stage_index),
-                               finished=(done.earned, done.possible) if done else None)
+                               finished=(done.earned, done.possible) if done else None, reasoning=mine)
         except StoreError as error:
-            return str(error)
+            return not_saved(stage_index, error)
         st.session_state[ack_key] = stage_index
         return None
 
     def on_continue(stage_number: int) -> None:
         st.session_state[ack_key] = stage_number
+        st.session_state.pop(notice_key, None)
 
     view = engine.view(case, attempt)
-    components.play(view, f"play-{case.id}-{record.id}", on_commit, acknowledged, on_continue)
+    notice = st.session_state.get(notice_key)
+    def before_form(stage: engine.StageView) -> None:
+        previous = next((p for p in reversed(pads[:stage.number - 1]) if p is not None), differential.EMPTY)
+        pad.editor(key, stage.number, catalogue, differential.shown_findings(case, stage.number - 1), previous)
+
+    def after_question(stage: engine.StageView, question: engine.AskedQuestion) -> None:
+        if question.kind == "diagnosis":
+            pad.certainty(key, stage.number, question.id)
+
+    def form_end(stage: engine.StageView) -> None:
+        if pad.asks_representation(stage.number, view.total_stages):
+            pad.representation(key, stage.number)
+
+    def after_feedback(stage: engine.StageView) -> None:
+        index = stage.number - 1
+        pad.comparison(case, index, pads[index], catalogue)
+        if pad.asks_representation(stage.number, view.total_stages):
+            pad.representation_feedback(case, index, reasoning.get(index, {}).get("problem_representation"))
+
+    def after_trace() -> None:
+        pad.course(case, pads, calibration.certainty_trace(judgements(case, attempt, reasoning)), catalogue)
+
+    around = components.Around(before_form, after_question, form_end, after_feedback, after_trace)
+    components.play(view, key, on_commit, acknowledged, on_continue,
+                    notices=dict([notice]) if notice else None, around=around)
     if view.finished and acknowledged >= view.total_stages:
         st.divider()
         left, right = st.columns(2)
         if left.button("Play this case again", key="play-again"):
-            store.new_attempt(learner_id, case.id)
-            st.rerun()
+            _new_attempt(store, learner_id, case.id)
         if right.button("Back to all cases", key="done-back"):
-            st.query_params.pop(CASE_PARAM, None)
-            st.rerun()
+            back_to_library()
+    if to_top:
+        components.scroll_to("player-top")  # last, so that its element shifts nothing above
+
+
+def back_to_library() -> None:
+    st.query_params.pop(CASE_PARAM, None)
+    st.session_state[TOP_KEY] = True
+    st.rerun()
+
+
+def open_case(case_id: str) -> None:
+    st.query_params[CASE_PARAM] = case_id
+    st.session_state[TOP_KEY] = True
+    st.rerun()
+
+
+def _new_attempt(store: Store, learner_id: int, case_id: str) -> None:
+    try:
+        store.new_attempt(learner_id, case_id)
+    except StoreError as error:
+        st.error(f"A new attempt could not be started. {error}", icon="🛑")
+        return
+    st.session_state[TOP_KEY] = True
+    st.rerun()

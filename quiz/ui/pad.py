@@ -1,0 +1,259 @@
+"""The learner's reasoning around a stage: the differential pad before the commit, certainty and the
+problem representation with the answers, and after the commit the pad beside the expert's.
+
+The measures are in the core (:mod:`quiz.play.differential`, :mod:`quiz.play.calibration`); this
+module only lays out widgets and reads them back. Nothing of a stage's expected differential or
+model one-liner is drawn until :func:`comparison` is called for a committed stage.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ..content.model import Case, CatalogueEntry, Finding
+from ..play import calibration, differential
+from ..play.differential import Pad
+
+CERTAINTY_LABELS = {"low": "Low", "moderate": "Moderate", "high": "High"}
+
+
+# --- widget keys ---------------------------------------------------------------------------------
+
+def pad_key(key: str, number: int) -> str:
+    return f"{key}-pad-{number}"
+
+
+def _lead_key(key: str, number: int) -> str:
+    return f"{key}-pad-lead-{number}"
+
+
+def _flag_key(key: str, number: int, diagnosis: str) -> str:
+    return f"{key}-pad-mnm-{number}-{diagnosis}"
+
+
+def _side_key(key: str, number: int, diagnosis: str, side: str) -> str:
+    return f"{key}-pad-{side}-{number}-{diagnosis}"
+
+
+def certainty_key(key: str, number: int, question_id: str) -> str:
+    return f"{key}-{number}-{question_id}-certainty"
+
+
+def representation_key(key: str, number: int) -> str:
+    return f"{key}-oneliner-{number}"
+
+
+def asks_representation(number: int, total: int) -> bool:
+    """The one-liner is asked at the presentation stage and at the last stage before the reveal."""
+    return number in (1, total)
+
+
+# --- before the commit ---------------------------------------------------------------------------
+
+def diagnosis_options(catalogue: Mapping[str, CatalogueEntry]) -> list[str]:
+    """Every catalogue diagnosis, by label: the pad is chosen from all of them, not from the question's options."""
+    return sorted((e.id for e in catalogue.values() if e.kind == "diagnosis"),
+                  key=lambda i: differential.fold(catalogue[i].label))
+
+
+def option_text(entry: CatalogueEntry) -> str:
+    """The label with its synonyms, so typing a synonym finds the entry."""
+    return f"{entry.label} ({'; '.join(entry.synonyms)})" if entry.synonyms else entry.label
+
+
+def _prefill(key: str, number: int, pad: Pad, shown: Mapping[str, Finding]) -> None:
+    """Start this stage's widgets from the pad committed with the previous stage (once per stage)."""
+    if pad_key(key, number) in st.session_state:
+        return
+    st.session_state[pad_key(key, number)] = list(pad.ids)
+    if pad.leading:
+        st.session_state[_lead_key(key, number)] = pad.leading
+    for entry in pad.entries:
+        st.session_state[_flag_key(key, number, entry.diagnosis)] = entry.must_not_miss
+        for side in differential.SIDES:
+            st.session_state[_side_key(key, number, entry.diagnosis, side)] = [
+                f for f in getattr(entry, side) if f in shown]
+
+
+def finding_text(finding: Finding, limit: int = 90) -> str:
+    return finding.text if len(finding.text) <= limit else finding.text[:limit - 1].rstrip() + "…"
+
+
+def editor(key: str, number: int, catalogue: Mapping[str, CatalogueEntry], shown: Mapping[str, Finding],
+           previous: Pad) -> None:
+    """The pad for the open stage: up to five diagnoses in rank order, the leading one, flags and findings."""
+    _prefill(key, number, previous, shown)
+    with st.container(border=True):
+        st.markdown("**My differential** (up to 5, most likely first)")
+        labels = {i: option_text(catalogue[i]) for i in diagnosis_options(catalogue)}
+        chosen = st.multiselect(
+            "My differential", list(labels), format_func=labels.__getitem__, key=pad_key(key, number),
+            max_selections=differential.MAX_ENTRIES, label_visibility="collapsed",
+            placeholder="Type a diagnosis or a synonym…",
+            help="Chosen from the whole catalogue. The order you pick them in is their rank; "
+                 "remove and re-add one to move it down.")
+        if not chosen:
+            st.caption("Optional: keep a differential and revise it stage by stage; it is compared with an "
+                       "expert's after you commit.")
+            return
+        short = {i: catalogue[i].label for i in chosen}
+        lead = _lead_key(key, number)
+        if st.session_state.get(lead) not in chosen:
+            st.session_state[lead] = chosen[0]
+        st.selectbox("Leading diagnosis (the one you would act on)", chosen, format_func=short.__getitem__, key=lead)
+        with st.expander("Must-not-miss flags and the findings for or against each", expanded=False):
+            finding_ids = list(shown)
+            texts = {f: finding_text(shown[f]) for f in finding_ids}
+            for diagnosis in chosen:
+                st.markdown(f"**{short[diagnosis]}**")
+                st.checkbox("Must not miss", key=_flag_key(key, number, diagnosis))
+                if finding_ids:
+                    left, right = st.columns(2)
+                    left.multiselect("Supported by", finding_ids, format_func=texts.__getitem__,
+                                     key=_side_key(key, number, diagnosis, "supports"), placeholder="Findings")
+                    right.multiselect("Argued against by", finding_ids, format_func=texts.__getitem__,
+                                      key=_side_key(key, number, diagnosis, "against"), placeholder="Findings")
+
+
+def read(key: str, number: int, catalogue: Mapping[str, CatalogueEntry]) -> Pad:
+    """The pad as the widgets hold it now (empty when the learner kept none)."""
+    pad = differential.EMPTY
+    for diagnosis in st.session_state.get(pad_key(key, number)) or ():
+        pad = differential.add(pad, diagnosis, catalogue)
+        if st.session_state.get(_flag_key(key, number, diagnosis)):
+            pad = differential.flag_must_not_miss(pad, diagnosis)
+        for side in differential.SIDES:
+            for finding in st.session_state.get(_side_key(key, number, diagnosis, side)) or ():
+                pad = differential.cite(pad, diagnosis, finding, side)
+    lead = st.session_state.get(_lead_key(key, number))
+    if pad.entries and lead in pad.ids and lead != pad.ids[0]:
+        pad = differential.set_leading(pad, lead)
+    return pad
+
+
+def certainty(key: str, number: int, question_id: str) -> None:
+    """How sure the learner is of the diagnosis just above, committed with it."""
+    st.radio("How sure are you of this diagnosis?", list(CERTAINTY_LABELS), format_func=CERTAINTY_LABELS.__getitem__,
+             key=certainty_key(key, number, question_id), index=None, horizontal=True)
+
+
+def representation(key: str, number: int) -> None:
+    st.text_input("Problem representation (optional): the case in one line", key=representation_key(key, number),
+                  max_chars=300, placeholder="e.g. age, sex, course, site, key findings and key negatives")
+
+
+# --- after the commit ----------------------------------------------------------------------------
+
+def _label(catalogue: Mapping[str, CatalogueEntry], diagnosis: str) -> str:
+    entry = catalogue.get(diagnosis)
+    return entry.label if entry else diagnosis
+
+
+def _pad_lines(pad: Pad, catalogue: Mapping[str, CatalogueEntry]) -> str:
+    return "\n".join(
+        f"{rank}. {_label(catalogue, e.diagnosis)}"
+        + (" — **leading**" if e.diagnosis == pad.leading_id else "")
+        + (" ⚠️ must not miss" if e.must_not_miss else "")
+        for rank, e in enumerate(pad.entries, 1))
+
+
+def comparison(case: Case, stage_index: int, pad: Pad | None, catalogue: Mapping[str, CatalogueEntry]) -> None:
+    """The learner's pad beside the expert's for a committed stage: what was missed, what the findings argue
+    against, must-not-miss coverage and the differential score."""
+    stage = case.stages[stage_index]
+    if not differential.has_differential(stage):
+        return
+    shown = differential.shown_findings(case, stage_index)
+    with st.container(border=True):
+        st.markdown("##### Your differential beside an expert's")
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Yours**")
+            st.markdown(_pad_lines(pad, catalogue) if pad and pad.entries else "*You kept no differential at this stage.*")
+        with right:
+            st.markdown("**An expert's, at this stage**")
+            st.markdown("\n".join(
+                f"{e.rank}. **{_label(catalogue, e.diagnosis)}**{' ⚠️ must not miss' if e.must_not_miss else ''}  \n"
+                f"   {e.reason}" for e in differential.expert(stage)))
+        if not pad or not pad.entries:
+            return
+        result = differential.compare(case, stage_index, pad)
+        cols = st.columns(3)
+        cols[0].metric("Differential score", f"{result.percent:g}%",
+                       help="Expert entries included (weighted by their rank), must-not-miss coverage and the place "
+                            "of the eventual diagnosis; see docs/reasoning.md")
+        cols[1].metric("Expert entries included", f"{len(result.included)} of {len(result.expert)}")
+        cols[2].metric("Must-not-miss covered",
+                       "–" if result.must_not_miss is None else f"{100 * result.must_not_miss:.0f}%")
+        notes = []
+        for entry in result.missed:
+            notes.append(f"- Not on your list: **{_label(catalogue, entry.diagnosis)}**"
+                         + (" (a must-not-miss at this point)" if entry.must_not_miss else ""))
+        for kept in result.kept_against:
+            name = _label(catalogue, kept.diagnosis)
+            if kept.why == "expert-against":
+                why = "; ".join(shown[f].text for f in kept.findings if f in shown)
+                notes.append(f"- Worth weighing: you kept **{name}**, and the findings so far argue against it"
+                             + (f" ({why})." if why else "."))
+            else:
+                notes.append(f"- Worth weighing: you kept **{name}** with no finding cited for it, and the expert "
+                             "left it off at this stage.")
+        if notes:
+            st.markdown("\n".join(notes))
+
+
+def representation_feedback(case: Case, stage_index: int, mine: str | None) -> None:
+    """The learner's one-liner beside the author's, the author's qualifiers ticked where the learner used them."""
+    model = case.stages[stage_index].problem_representation
+    if model is None:
+        return
+    with st.container(border=True):
+        st.markdown("##### Problem representation")
+        st.markdown(f"**Yours:** {mine}" if mine else "*You wrote no one-liner at this stage.*")
+        st.markdown(f"**The author's:** {model.summary}")
+        matched = calibration.match_qualifiers(mine or "", model.qualifiers)
+        st.markdown("  \n".join(f"{'☑' if m.used else '☐'} {m.qualifier}" for m in matched.matches))
+        if mine:
+            st.caption(f"You used {matched.used} of {len(matched.matches)} qualifiers.")
+
+
+# --- at the reveal -------------------------------------------------------------------------------
+
+def course(case: Case, pads: Sequence[Pad | None], trace: Sequence[tuple[int, float, float]],
+           catalogue: Mapping[str, CatalogueEntry]) -> None:
+    """Where the eventual diagnosis entered the pad and became leading, premature closure, the certainty trace."""
+    st.subheader("How your differential moved")
+    if not any(p and p.entries for p in pads):
+        st.caption("You kept no differential in this attempt.")
+    else:
+        reasoning = differential.attempt_reasoning(case, pads)
+        eventual = case.reveal.diagnosis_id
+        name = _label(catalogue, eventual) if eventual else "the final diagnosis"
+        where = reasoning.entered
+        lines = [f"- **{name}** first entered your differential at "
+                 + (f"stage {where.in_pad + 1}" if where.in_pad is not None else "no stage") + ", and led it from "
+                 + (f"stage {where.leading + 1}." if where.leading is not None else "no stage.")]
+        if reasoning.settles < len(case.stages):
+            lines.append(f"- The findings settle it at stage {reasoning.settles + 1}.")
+        if reasoning.mean_score is not None:
+            lines.append(f"- Mean differential score: {100 * reasoning.mean_score:.0f}%.")
+        st.markdown("\n".join(lines))
+        for closure in reasoning.closures:
+            if closure.kind == "narrowed":
+                st.warning(f"Premature closure at stage {closure.stage_index + 1}: your differential held only "
+                           f"{_label(catalogue, closure.diagnosis)} before the findings settled the diagnosis.", icon="🔒")
+            else:
+                st.warning(f"Premature closure at stage {closure.stage_index + 1}: {name} left your differential "
+                           "before the findings settled the diagnosis.", icon="🔒")
+    if trace:
+        st.markdown("##### Certainty trace")
+        frame = pd.DataFrame([{"Stage": s + 1, "Certainty (%)": round(100 * p), "Credit (%)": round(100 * c)}
+                              for s, p, c in trace])
+        long = frame.melt("Stage", var_name="Measure", value_name="Percent")
+        st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
+            x=alt.X("Stage:O"), y=alt.Y("Percent:Q", scale=alt.Scale(domain=[0, 100])), color="Measure:N",
+            tooltip=["Stage", "Measure", "Percent"]).properties(height=200), width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch")

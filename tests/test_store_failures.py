@@ -1,0 +1,188 @@
+"""A failing progress database (security-probe.md F10, F11): a clear message on every page, never a
+traceback box, and nothing shown as saved that was not stored. Each test makes the failure first:
+the database file deleted under the running app, made read-only, or full.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from quiz import store as store_module
+from quiz.content import loader
+
+from streamlit.testing.v1 import AppTest
+
+from apptest_support import answer_stage, assert_no_exception, fresh_app, page_app, page_text
+from conftest import REPO
+
+CASES = loader.load_content(REPO / "content").cases
+CASE = CASES[min(CASES, key=lambda c: len(CASES[c].stages))]
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path, monkeypatch):
+    path = tmp_path / "progress.sqlite3"
+    monkeypatch.setenv("QUIZ_DATABASE_URL", f"sqlite:///{path}")
+    yield path
+    release(path)
+    store_module.forget_stores()
+
+
+def best(question):
+    return question.answer
+
+
+def database_files(path: Path) -> list[Path]:
+    return [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+
+
+def make_read_only(path: Path) -> None:
+    """What an administrator's ``chattr +i`` (or a wrong owner) does to a database in use.
+
+    As root, permission bits do not stop writes, so the file and its WAL are made immutable; as
+    another user they lose their write bits and the pool is emptied, since open handles keep writing.
+    """
+    targets = [p for p in (path, Path(f"{path}-wal")) if p.exists()]
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", *map(str, targets)], check=True)
+    else:
+        for target in targets:
+            target.chmod(0o444)
+        store_module.dispose_all()
+
+
+def release(path: Path) -> None:
+    targets = [p for p in (path, Path(f"{path}-wal")) if p.exists()]
+    if targets and os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", *map(str, targets)], check=False)
+    for target in targets:
+        target.chmod(0o644)
+
+
+def another_visit(page: str | None = None, **query: str) -> AppTest:
+    """A new browser session on the same running server: the open store (its pool) is kept."""
+    at = (AppTest.from_file(str(REPO / "app.py"), default_timeout=60) if page is None else
+          AppTest.from_string(f"from quiz.ui import {page}\n{page}.render()\n", default_timeout=60))
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def stored_answers(path: Path) -> int:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(store_module.answers)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+# --- F11: the database file deleted while the app runs -----------------------------------
+
+def test_f11_a_write_after_the_file_was_deleted_is_refused_not_lost(database):
+    store = store_module.open_store(f"sqlite:///{database}")
+    learner = store.learner_id("Alice")
+    for path in database_files(database):
+        path.unlink()  # rm progress.sqlite3*
+    with pytest.raises(store_module.StoreError, match="deleted or replaced while the app was running"):
+        store.current_attempt(learner, CASE.id)
+    # afterwards the app goes on with a new file at the path, and what it stores is really there
+    again = store.learner_id("Alice")
+    store.current_attempt(again, CASE.id)
+    engine = sa.create_engine(f"sqlite:///{database}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(store_module.attempts)).scalar_one() == 1
+    engine.dispose()
+
+
+def test_f11_the_player_never_shows_feedback_for_answers_it_could_not_store(database):
+    at = fresh_app(case=CASE.id, learner="Deleted")
+    at = answer_stage(at, CASE, 0, best)
+    assert "Feedback" in page_text(at)
+    assert stored_answers(database) == len(CASE.stages[0].questions)
+    continue_label = "See what the authors did" if len(CASE.stages) == 1 else "Continue to stage 2"
+    at = next(b for b in at.button if b.label == continue_label).click().run()
+    for path in database_files(database):
+        path.unlink()
+    at = answer_stage(at, CASE, 1, best)
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Your answers were not saved" in text and "deleted or replaced" in text
+    assert "Feedback" not in text
+    assert any(b.label == "Commit answers" for b in at.button)  # the stage is still open to commit again
+
+
+# --- read-only and full: said in words ---------------------------------------------------
+
+def test_a_read_only_database_is_reported_as_a_permissions_problem(database):
+    store = store_module.open_store(f"sqlite:///{database}")
+    store.learner_id("Reader")
+    make_read_only(database)
+    with pytest.raises(store_module.StoreError) as error:
+        store.learner_id("Writer")
+    message = str(error.value)
+    assert "cannot be written" in message and "permissions" in message, message
+    assert "disk i/o error" not in message.lower()
+    release(database)
+    assert store.learner_id("Writer")  # and it works again once the file is writable
+
+
+def test_a_full_disk_is_said_in_words(database):
+    store = store_module.open_store(f"sqlite:///{database}")
+    store.learner_id("Before")
+
+    def tiny(dbapi_connection, _record):  # SQLite's own "database or disk is full", from a page quota
+        dbapi_connection.execute("PRAGMA max_page_count = 1")
+
+    event.listen(store.engine, "connect", tiny)
+    store.engine.dispose()
+    try:
+        with pytest.raises(store_module.StoreError, match="is full: nothing was saved"):
+            store.run(lambda conn: conn.execute(store_module.learners.insert(),
+                                                [{"name": f"n{i}" * 20, "created_at": store_module.now()}
+                                                 for i in range(2000)]))
+    finally:
+        event.remove(store.engine, "connect", tiny)
+        store.engine.dispose()
+
+
+# --- F10: every page says it in words ----------------------------------------------------
+
+@pytest.mark.parametrize("page", ["library", "dashboard", "review"])
+def test_f10_pages_with_a_read_only_database_show_a_message_not_a_traceback(database, page):
+    at = page_app(page, learner="First")  # the store is open and the database fine
+    assert_no_exception(at)
+    make_read_only(database)
+    at = another_visit(page, learner="Second")  # a new name: the page has to write
+    assert_no_exception(at)
+    shown = " ".join(e.value for e in (*at.error, *at.warning))
+    assert "cannot be written" in shown and "permissions" in shown, shown
+    if page == "library":
+        assert any(b.label == "Open case" for b in at.button)  # the cards are still there
+
+
+def test_f10_the_whole_app_catches_a_database_failure_on_any_page(database):
+    fresh_app(learner="First")
+    make_read_only(database)
+    at = another_visit(learner="Second")
+    assert_no_exception(at)
+    assert any("permissions" in e.value for e in (*at.error, *at.warning))
+
+
+def test_f10_deleting_progress_on_a_read_only_database_does_not_say_deleted(database):
+    at = fresh_app(case=CASE.id, learner="Keeper")
+    answer_stage(at, CASE, 0, best)
+    dashboard = page_app("dashboard", learner="Keeper")
+    make_read_only(database)
+    dashboard.checkbox(key="reset-confirm").check().run()
+    dashboard.button(key="reset-progress").click().run()
+    assert_no_exception(dashboard)
+    text = page_text(dashboard)
+    assert "Your progress was deleted" not in text and "Nothing was deleted" in text
+    release(database)
+    assert stored_answers(database) == len(CASE.stages[0].questions)
