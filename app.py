@@ -3,24 +3,38 @@ import streamlit as st
 
 from quiz.classroom import JOIN_PARAM
 from quiz.store import StoreError
-from quiz.ui import class_host, class_student, dashboard, library, review
+from quiz.ui import class_host, class_present, class_student, dashboard, library, review
 from quiz.ui import author, exam, items
 
 st.set_page_config(page_title="Case-based differential diagnosis", page_icon="🩺", layout="wide")
 
-# ``/?join=CODE`` (the link and QR code an instructor projects) lands on the student's class page.
-joining = JOIN_PARAM in st.query_params
-pages = [
-    st.Page(library.render, title="Cases", icon="📚", url_path="cases", default=not joining),
-    exam.page(),
-    st.Page(review.render, title="Review", icon="🔁", url_path="review"),
-    st.Page(dashboard.render, title="My progress", icon="📈", url_path="progress"),
-    st.Page(class_student.render, title="Join a class", icon="🙋", url_path="class", default=joining),
-    st.Page(class_host.render, title="Teach a class", icon="🎓", url_path=class_host.URL_PATH),
-    st.Page(author.render, title="Author", icon="✍️", url_path=author.URL_PATH),
-    st.Page(items.render, title="Item analysis", icon="📊", url_path=items.URL_PATH),
+PAGES = [  # (render, title, icon, url_path), in menu order
+    (library.render, "Cases", "📚", "cases"),
+    (review.render, "Review", "🔁", "review"),
+    (dashboard.render, "My progress", "📈", "progress"),
+    (class_student.render, "Join a class", "🙋", "class"),
+    (class_host.render, "Teach a class", "🎓", class_host.URL_PATH),
+    (author.render, "Author", "✍️", author.URL_PATH),
+    (items.render, "Item analysis", "📊", items.URL_PATH),
 ]
-page = st.navigation(pages)
+# Opened from "Teach a class" for the projector; not in the menu (the page hides the sidebar).
+PRESENTER = st.Page(class_present.render, title="Presenter view", icon="📽️", url_path=class_host.PRESENT_PATH,
+                    visibility="hidden")
+
+# ``/?join=CODE`` (the link and QR code an instructor projects) lands on the student's class page.
+home = "class" if JOIN_PARAM in st.query_params else "cases"
+pages = []
+for render, title, icon, url_path in PAGES:
+    if url_path == home:
+        # Streamlit serves the default page at the root only, so the page's own path (``/cases``,
+        # ``/class?join=...``) is kept by a hidden twin; the menu shows the root entry.
+        pages.append(st.Page(render, title=title, icon=icon, url_path=f"{url_path}-home", default=True))
+        pages.append(st.Page(render, title=title, icon=icon, url_path=url_path, visibility="hidden"))
+    else:
+        pages.append(st.Page(render, title=title, icon=icon, url_path=url_path))
+    if url_path == "cases":
+        pages.append(exam.page())  # one Page object: the study pages switch to it
+page = st.navigation([*pages, PRESENTER])
 try:
     page.run()
 except StoreError as error:  # the database failed midway: say so in words, never as a traceback box

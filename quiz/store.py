@@ -95,6 +95,10 @@ class_sessions = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=0),
     sa.Column("seed", sa.String(64)),  # one option order for the projector and every phone; NULL in old databases
+    # The case is kept out of self-study until the final reveal (instructor's choice); NULL in old databases.
+    sa.Column("hide_case", sa.Boolean),
+    # When answering closes by itself (the instructor's countdown); NULL without one.
+    sa.Column("closes_at", sa.DateTime(timezone=True)),
 )
 
 class_students = sa.Table(
@@ -103,6 +107,8 @@ class_students = sa.Table(
     sa.Column("session_id", sa.Integer, sa.ForeignKey("class_sessions.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("nickname", sa.String(40), nullable=False),
     sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+    # SHA-256 of the phone's seat secret; NULL when the instructor released the seat (or in old databases).
+    sa.Column("seat_hash", sa.String(64)),
     sa.UniqueConstraint("session_id", "nickname", name="one_nickname_per_session"),
 )
 # Nicknames are unique ignoring case ("Ann" and "ann" are one student), even when both join at once.
@@ -120,6 +126,16 @@ class_answers = sa.Table(
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("student_id", "question_id", name="one_class_answer_per_question"),
     sa.Index("class_answers_by_question", "session_id", "question_id"),
+)
+
+# Every instructor-passcode attempt in flight or failed, shared by all sessions and processes, so
+# parallel guessing meets one counter (quiz.classroom.storage.try_passcode). A right passcode deletes its row.
+passcode_attempts = sa.Table(
+    "passcode_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("outcome", sa.String(10), nullable=False),  # "pending" while checked, then "wrong"
+    sa.Column("source", sa.String(80)),
 )
 
 
@@ -312,7 +328,8 @@ def dispose_all() -> None:
 # --- option-order seeds ---------------------------------------------------------
 
 #: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
-_ADDED_COLUMNS = ((attempts, "seed"), (class_sessions, "seed"), (review_answers, "case_id"), (attempts, "exam_id"))
+_ADDED_COLUMNS = ((attempts, "seed"), (class_sessions, "seed"), (review_answers, "case_id"), (attempts, "exam_id"),
+                  (class_sessions, "hide_case"), (class_sessions, "closes_at"), (class_students, "seat_hash"))
 
 
 def add_missing_columns(engine: sa.Engine) -> None:

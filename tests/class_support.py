@@ -69,3 +69,18 @@ def submit_many(url: str, session_id: int, code: str, prefix: str, students: int
             classroom.submit(store, student, case, stage_index, question.id, acknowledged[(student.nickname, question.id)])
     store_module.forget_stores()
     return [(nickname, question_id, option) for (nickname, question_id), option in acknowledged.items()]
+
+
+def guess_many(url: str, guesses: list[str], configured: str) -> list[str]:
+    """In a separate process: try each passcode once; "right", "wrong" or "locked" for each."""
+    from quiz.store import open_store
+
+    store = open_store(url)
+    outcomes = []
+    for guess in guesses:
+        try:
+            outcomes.append("right" if classroom.try_passcode(store, guess, configured) else "wrong")
+        except classroom.PasscodeLocked:
+            outcomes.append("locked")
+    store_module.forget_stores()
+    return outcomes

@@ -373,13 +373,15 @@ def test_export_downloads_need_the_instructor_passcode(monkeypatch):
     assert "Exporting the answer keys is locked" in page_text(at)
 
     monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "letmein")
+    assert "too short" in page_text(page_app("author")), "a short passcode locks the exports too"
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "let-me-in-please")
     at = page_app("author")
     assert not [b for b in at.get("download_button") if "GIFT" in b.label]
     at.text_input(key="export-passcode-input").input("wrong")
     at.button(key="FormSubmitter:export-passcode-form-Enter").click().run()
     assert not [b for b in at.get("download_button") if "GIFT" in b.label]
     assert "Wrong passcode." in page_text(at)
-    at.text_input(key="export-passcode-input").input("letmein")
+    at.text_input(key="export-passcode-input").input("let-me-in-please")
     at.button(key="FormSubmitter:export-passcode-form-Enter").click().run()
 
     labels = [b.label for b in at.get("download_button")]

@@ -6,9 +6,16 @@ one or several Streamlit processes do.
 """
 from __future__ import annotations
 
+import datetime
+import hashlib
+import logging
+import re
+
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
 
 import factories
 from apptest_support import page_text
@@ -155,7 +162,7 @@ def test_a_room_plays_a_case_from_join_to_reveal(database):
     q_dx, q_next = CASE.stages[0].questions
     ann.run()
     ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
-    assert "Answer saved" in page_text(ann)
+    assert "Saved: Soft-tissue sarcoma" in page_text(ann)
     ok(radio(ann, q_next.id).set_value(q_next.answer).run())
     bob.run()
     ok(radio(bob, q_dx.id).set_value("lipoma").run())
@@ -258,16 +265,14 @@ def test_a_student_cannot_act_as_instructor(database):
     assert [b for b in host.button if (b.key or "").startswith("class-do-")]
 
 
-def test_a_nickname_in_use_needs_an_explicit_rejoin(database):
+def test_a_nickname_in_use_is_refused_and_another_one_joins(database):
     host = ok(instructor().button(key="class-create").click().run())
     code = host.session_state[class_host.HOST_KEY].code
     student(code, "Ann")
     other = student(code, "ann")
     text = page_text(other)
-    assert "already uses this nickname" in text
+    assert "already uses the nickname" in text and "choose another nickname" in text
     assert class_student.STUDENT_KEY not in other.session_state
-    next(b for b in other.button if b.label == "Choose another nickname").click()
-    ok(other.run())
     other.text_input(key="class-nickname-input").input("<b>Ann 2</b>")
     next(b for b in other.button if b.label == "Join").click()
     ok(other.run())
@@ -293,7 +298,7 @@ def test_a_restart_mid_session_resumes_everyone(database):
     q_dx = CASE.stages[0].questions[0]
     ok(ann.run())
     ok(radio(ann, q_dx.id).set_value("abscess").run())
-    assert ann.query_params["nick"] == "Ann"
+    seat = query(ann)[classroom.SEAT_PARAM]
 
     store_module.forget_stores()  # the server restarts: every browser session is new
     classroom.forget_polls()
@@ -306,11 +311,8 @@ def test_a_restart_mid_session_resumes_everyone(database):
     assert {m.label for m in host.metric} >= {"Joined", "Answered"}
     assert "Answering open" in page_text(host)
 
-    back = ok(page("class_student", "class", join=code, nick="Ann"))
-    assert "Welcome back" in page_text(back) and "Ann" in [t.value for t in back.text]
-    assert class_student.STUDENT_KEY not in back.session_state, "rejoining is an explicit choice"
-    next(b for b in back.button if b.label.startswith("Yes, that's me")).click()
-    ok(back.run())
+    back = ok(page("class_student", "class", join=code, seat=seat))  # the phone reloads its URL
+    assert "Ann" in [t.value for t in back.text], "the seat comes back by itself"
     assert radio(back, q_dx.id).value == "abscess", "answers are kept"
     ok(radio(back, q_dx.id).set_value(q_dx.answer).run())
     host = host_do(host, "reveal")
@@ -327,3 +329,278 @@ def test_the_join_link_lands_on_the_student_page(database):
     assert "Join a class" in page_text(at) and at.text_input(key="class-nickname-input")
     plain = ok(AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run())
     assert "Join a class" not in [t.value for t in plain.title]
+
+
+# --- live-class review (B2-B8) and security probe (F12, F15, S1): each reproduced first -----------
+
+def in_order(at: AppTest) -> list:
+    """Every element of the page's main area, in the order a reader sees them."""
+    return [node for node in at.main if not isinstance(node, Block)]
+
+
+def stored_answers(url: str, student_id: int) -> dict[str, str]:
+    rows = store_module.open_store(url).run(lambda conn: conn.execute(
+        sa.select(store_module.class_answers.c.question_id, store_module.class_answers.c.option_id)
+        .where(store_module.class_answers.c.student_id == student_id)).all(), write=False)
+    return dict(rows)
+
+
+def query(at: AppTest) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def open_session(*actions: str) -> tuple[AppTest, str]:
+    host = ok(instructor().button(key="class-create").click().run())
+    for action in actions:
+        host = host_do(host, action)
+    return host, host.session_state[class_host.HOST_KEY].code
+
+
+def test_a_second_phone_cannot_become_a_student_by_typing_their_nickname(database):
+    """B2 / F15: Ann answers; a second phone types "ann" (or opens ?nick=Ann) and must not
+    become Ann, see her answer or change it."""
+    host, code = open_session("start", "open")
+    ann = student(code, "Ann")
+    q_dx = CASE.stages[0].questions[0]
+    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    ann_id = ann.session_state[class_student.STUDENT_KEY].id
+    typed, linked = student(code, "ann"), ok(page("class_student", "class", join=code, nick="Ann"))
+    assert "ask your instructor to release your seat" in page_text(typed)
+    for thief in (typed, linked):
+        takeover = [b for b in thief.button if b.label.startswith("Yes")]
+        if takeover:  # the old page offered "Yes, that's me: continue" to anyone
+            ok(takeover[0].click().run())
+        assert class_student.STUDENT_KEY not in thief.session_state, "the nickname alone gave a seat"
+        assert not thief.radio, "another student's answers were on this phone"
+    assert stored_answers(database, ann_id) == {q_dx.id: q_dx.answer}
+
+
+def test_a_reload_on_the_same_phone_keeps_nickname_and_answers(database):
+    """Joining gives the phone a seat secret, in its URL; only its hash is stored."""
+    host, code = open_session("start", "open")
+    ann = student(code, "Ann")
+    q_dx = CASE.stages[0].questions[0]
+    ok(radio(ann, q_dx.id).set_value("abscess").run())
+    params = query(ann)
+    seat = params.get(classroom.SEAT_PARAM)
+    assert seat and len(seat) >= 20 and "Ann" not in params.values(), "the URL holds a secret, not the nickname"
+    hashes = store_module.open_store(database).run(lambda conn: conn.execute(
+        sa.select(store_module.class_students.c.seat_hash)).scalars().all(), write=False)
+    assert hashes == [hashlib.sha256(seat.encode()).hexdigest()], "only the hash of the seat is stored"
+
+    back = ok(page("class_student", "class", **params))  # a reload, or the browser reopened the tab
+    assert class_student.STUDENT_KEY in back.session_state, "the same phone comes back without typing anything"
+    assert "Ann" in [t.value for t in back.text]
+    assert radio(back, q_dx.id).value == "abscess", "answers are kept"
+    ok(radio(back, q_dx.id).set_value(q_dx.answer).run())
+    assert stored_answers(database, ann.session_state[class_student.STUDENT_KEY].id) == {q_dx.id: q_dx.answer}
+
+    forged = ok(page("class_student", "class", join=code, seat=seat[:-2] + "xx"))
+    assert class_student.STUDENT_KEY not in forged.session_state and not forged.radio
+
+
+def test_the_instructor_releases_a_seat_for_a_new_phone_and_removes_a_student(database):
+    host, code = open_session("start", "open")
+    ann, bob = student(code, "Ann"), student(code, "Bob")
+    q_dx = CASE.stages[0].questions[0]
+    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    ok(radio(bob, q_dx.id).set_value("lipoma").run())
+    ann_id = ann.session_state[class_student.STUDENT_KEY].id
+    bob_id = bob.session_state[class_student.STUDENT_KEY].id
+
+    new_phone = student(code, "Ann")  # Ann's phone died; she borrows one
+    assert class_student.STUDENT_KEY not in new_phone.session_state
+    assert "ask your instructor" in page_text(new_phone).lower()
+
+    host = ok(host.run())
+    names = [t.value for t in host.text]
+    assert "Ann" in names and "Bob" in names, "the instructor sees the list of students"
+    host = ok(host.button(key=f"class-release-{ann_id}").click().run())
+    new_phone = student(code, "Ann")
+    assert new_phone.session_state[class_student.STUDENT_KEY].id == ann_id
+    assert radio(new_phone, q_dx.id).value == q_dx.answer, "the released seat keeps its answers"
+    old_phone = ok(ann.run())
+    assert class_student.STUDENT_KEY not in old_phone.session_state and not old_phone.radio
+    assert "released" in page_text(old_phone)
+
+    host = ok(host.button(key=f"class-remove-{bob_id}").click().run())
+    assert "Bob" not in [t.value for t in host.text]
+    assert stored_answers(database, bob_id) == {}
+    gone = ok(bob.run())
+    assert class_student.STUDENT_KEY not in gone.session_state and "removed" in page_text(gone)
+    assert ok(host.run()).metric[0].value == "1"
+
+
+def test_results_say_when_they_were_computed_and_refresh_on_demand(database):
+    """B3: the Results tab said "0 answers" with answers in the database, and nothing marked it stale."""
+    host, code = open_session("start", "open")
+    ann = student(code, "Ann")
+    host = ok(host.run())
+    assert re.search(r"As of \d\d:\d\d:\d\d", page_text(host)), "the tables say when they were computed"
+    assert "0 answers" in page_text(host)
+    q_dx = CASE.stages[0].questions[0]
+    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    host = ok(host.button(key="class-refresh-results").click().run())
+    assert "1 answers" in page_text(host) or "1 answer" in page_text(host)
+
+
+def test_a_saved_answer_shows_next_to_its_question_on_every_rerun(database):
+    """B6: "Answer saved" was a message at the top, lost when another rerun came first."""
+    host, code = open_session("start", "open")
+    ann = student(code, "Ann")
+    q_dx, q_next = CASE.stages[0].questions
+    ok(radio(ann, q_dx.id).set_value("lipoma").run())
+    for _ in range(2):  # the tap's own rerun, then any other (a poll, an interrupted run)
+        elements = in_order(ann)
+        below = elements[elements.index(radio(ann, q_dx.id)) + 1]
+        assert below.type in ("caption", "markdown", "success") and "Saved" in below.value and "Lipoma" in below.value
+        below_next = elements[elements.index(radio(ann, q_next.id)) + 1]
+        assert "Saved" not in below_next.value
+        ok(ann.run())
+    host_do(host, "close")
+    ok(radio(ann, q_next.id).set_value("mri").run())  # drawn before answering closed
+    elements = in_order(ann)
+    below = elements[elements.index(radio(ann, q_next.id)) + 1]
+    assert below.type == "error" and "closed" in below.value, "a tap that was not stored says so by the question"
+
+
+EVIL = "[Session moved: log in again](https://evil.example/login)"
+
+
+def plain(body: str) -> bool:
+    """No markdown link and no bare URL that a markdown renderer would turn into a link."""
+    return "](" not in body and "://" not in body and "www." not in body
+
+
+def test_url_values_in_class_error_boxes_are_plain_text(database):
+    """B7 / F7: a value from the URL became a clickable link in the app's red error box."""
+    host, code = open_session()
+    boxes = []
+    boxes += ok(page("class_student", "class", join=EVIL)).error
+    typed = ok(page("class_student", "class"))
+    typed.text_input(key="class-code-input").input(EVIL[:10])
+    next(b for b in typed.button if b.label == "Next").click()
+    boxes += ok(typed.run()).error
+    nick = ok(page("class_student", "class", join=code, nick="[Log in](https://e.vil)"))
+    for button in [b for b in nick.button if b.label.startswith("Yes")][:1]:
+        ok(button.click().run())
+    boxes += nick.error
+    resume = ok(instructor())
+    resume.text_input(key="class-resume-code").input("[x](https://e.vil)")
+    next(b for b in resume.button if b.label == "Resume" and not (b.key or "").startswith("class-resume-")).click()
+    boxes += ok(resume.run()).error
+    assert len(boxes) >= 3
+    for box in boxes:
+        assert plain(box.value), box.value
+
+
+def test_passcode_guesses_from_many_sessions_share_one_counter(database, caplog):
+    """F12: the 1 s wait was per session, so parallel sessions multiplied guesses, with no lockout or log."""
+    caplog.set_level(logging.WARNING, logger="quiz")
+    for attempt in range(5):
+        at = instructor(f"wrong-guess-{attempt}")
+        assert "Wrong passcode" in page_text(at)
+    locked = instructor("yet-another-guess")
+    assert "Too many wrong passcodes" in page_text(locked) and re.search(r"\d\d:\d\d:\d\d", page_text(locked))
+    right = instructor(PASSCODE)
+    assert not [b for b in right.button if b.key == "class-create"], "no guess is tried while locked"
+    assert "Too many wrong passcodes" in page_text(right)
+    failures = [r for r in caplog.records if "wrong instructor passcode" in r.getMessage().lower()]
+    assert len(failures) >= 5, "a log line per failure"
+
+
+def test_a_short_passcode_is_refused_at_start(database, monkeypatch):
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "123456")
+    at = ok(page("class_host", class_host.URL_PATH))
+    assert "at least 12 characters" in page_text(at)
+    assert not at.text_input, "no passcode form for a passcode that short"
+
+
+def test_a_case_in_class_is_hidden_from_self_study_until_the_final_reveal(database):
+    """S1: with the class at stage 1, a student played the case in self-study and read the key."""
+    host, code = open_session("start", "open")  # the instructor keeps the default
+    spy = ok(page("library", "", case=CASE.id, learner="spy"))
+    assert "in use by a live class" in page_text(spy)
+    assert not spy.radio and not [b for b in spy.button if b.label == "Commit answers"]
+    library = ok(page("library", "", learner="spy"))
+    assert "In use by a live class" in page_text(library)
+    for index in range(TOTAL):
+        if index:
+            host = host_do(host, "open")
+        host = host_do(host_do(host, "reveal"), "advance")
+    assert "REVEALED diagnosis" in page_text(host)
+    after = ok(page("library", "", case=CASE.id, learner="spy"))
+    assert after.radio and "in use by a live class" not in page_text(after)
+    assert instructor().toggle(key="class-hide-case").value is True, "hiding is on by default"
+
+
+# --- the presenter view (issue 13 part 1) ------------------------------------------------
+
+WIDGETS = ("button", "radio", "text_input", "toggle", "selectbox", "checkbox", "number_input", "download_button",
+           "multiselect", "slider", "text_area")
+
+
+def presenter(code: str) -> AppTest:
+    return ok(page("class_present", class_host.PRESENT_PATH, session=code))
+
+
+def assert_read_only(at: AppTest) -> None:
+    for kind in WIDGETS:
+        assert not at.get(kind), f"a {kind} on the presenter view"
+    assert not list(at.sidebar.children.values()), "the presenter view has no sidebar content"
+
+
+def test_the_presenter_view_is_read_only_and_shows_the_key_only_after_the_reveal(database):
+    host = ok(instructor().button(key="class-create").click().run())
+    code = host.session_state[class_host.HOST_KEY].code
+    link = next(e for e in host.get("link_button"))
+    assert link.proto.url == f"http://class.test:8501/present?session={code}", "opened from the instructor's page"
+    screen = presenter(code)
+    assert_read_only(screen)
+    assert code in sent(screen), "the join code"
+    assert f"http://class.test:8501/?join={code}" in sent(screen), "the join link is the app's root, not this page"
+    assert [i for i in screen.get("image") if "Scan to join" in str(i.proto)], "the QR code"
+    assert "Join on your phone" in page_text(screen)
+    ann, bob = student(code, "Ann"), student(code, "Bob")
+
+    host = host_do(host, "start")
+    screen = presenter(code)
+    assert CASE.stages[0].findings[0].text in sent(screen) and code in sent(screen)
+    assert CASE.stages[0].questions[0].prompt not in sent(screen), "the question comes with answering, as on phones"
+    host.selectbox(key="class-countdown").set_value(30)
+    host = host_do(host, "open")
+    q_dx = CASE.stages[0].questions[0]
+    ok(ann.run()), ok(bob.run())
+    assert "Answering closes by itself at" in page_text(ann)
+    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    screen = presenter(code)
+    assert_read_only(screen)
+    text = sent(screen)
+    assert q_dx.prompt in text and code in text
+    assert re.search(r"0:(30|29|28)", text), "the countdown"
+    assert {m.label: m.value for m in screen.metric} == {"Joined": "2", "Answered": "0 of 2"}
+    for secret in (*HIDDEN_UNTIL_REVEAL, *HIDDEN_UNTIL_END, *LATER, "Best answer"):
+        assert secret not in text, f"{secret!r} on the projector before the reveal"
+
+    # Thirty seconds later: answering closes by itself, and no answer is taken after zero.
+    store = store_module.open_store(database)
+    store.run(lambda conn: conn.execute(store_module.class_sessions.update().values(
+        closes_at=store_module.now() - datetime.timedelta(seconds=1))))
+    ok(radio(bob, q_dx.id).set_value("lipoma").run())
+    assert "Answering is closed" in page_text(bob)
+    screen = presenter(code)
+    state = classroom.session_state(store, host.session_state[class_host.HOST_KEY].session_id)
+    assert state.phase == classroom.CLOSED, "the countdown closed answering"
+    ok(screen.run())
+    assert "Answering closed" in page_text(screen)
+    assert stored_answers(database, bob.session_state[class_student.STUDENT_KEY].id) == {}
+
+    host = host_do(ok(host.run()), "reveal")
+    assert classroom.session_state(store, state.id).phase == classroom.REVEALED, page_text(host)
+    screen = presenter(code)
+    assert_read_only(screen)
+    text = sent(screen)
+    assert "Best answer: **Soft-tissue sarcoma**" in text and f"EXPLAIN {q_dx.answer} at stage 1." in text
+    assert "KEYNOTE for stage 1" in text
+    assert "Best answer" in text and len(screen.get("vega_lite_chart")) == len(CASE.stages[0].questions)
+    assert "REVEALED" not in text and not any(t in text for t in LATER)

@@ -1,21 +1,23 @@
-"""The live-class core (quiz.classroom): codes, the state machine, authority, answers, tallies,
-results, concurrency from threads and processes, and a server restart mid-session.
+"""The live-class core (quiz.classroom): codes, authority, answers, tallies, results, concurrency
+from threads and processes, and a server restart mid-session. The state machine alone: test_class_machine.py.
 
 Every test taking ``url`` runs on SQLite and, with QUIZ_TEST_POSTGRES_URL set, on PostgreSQL.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import random
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 import factories
-from class_support import BACKENDS, PASSCODE, database_url, submit_many
+from class_support import BACKENDS, PASSCODE, database_url, guess_many, submit_many
 from quiz import classroom as C
 from quiz.play import engine
 from quiz import store as store_module
@@ -88,42 +90,6 @@ def test_join_url_is_the_app_root_with_the_code():
     assert C.join_url("https://class.example.org/", "K7M2QX") == "https://class.example.org/?join=K7M2QX"
 
 
-# --- the state machine -------------------------------------------------------------
-
-def test_transitions_walk_a_case_from_lobby_to_end():
-    stage, phase = 0, C.LOBBY
-    seen = [(stage, phase)]
-    for action in ["start"] + ["open", "close", "reveal", "advance"] * TOTAL + ["end"]:
-        stage, phase = C.transition(stage, phase, action, TOTAL)
-        seen.append((stage, phase))
-    assert seen[:6] == [(0, C.LOBBY), (0, C.WAITING), (0, C.OPEN), (0, C.CLOSED), (0, C.REVEALED), (1, C.WAITING)]
-    assert seen[-2:] == [(TOTAL, C.FINAL), (TOTAL + 1, C.ENDED)]
-
-
-@pytest.mark.parametrize("phase, action", [
-    (C.LOBBY, "open"), (C.LOBBY, "reveal"), (C.WAITING, "close"), (C.WAITING, "reveal"), (C.WAITING, "advance"),
-    (C.OPEN, "advance"), (C.CLOSED, "close"), (C.CLOSED, "advance"), (C.REVEALED, "open"), (C.REVEALED, "reveal"),
-    (C.FINAL, "open"), (C.FINAL, "advance"), (C.ENDED, "open"), (C.ENDED, "end"), (C.OPEN, "start"), (C.OPEN, "fly")])
-def test_transitions_refuse_moves_out_of_order(phase, action):
-    with pytest.raises(C.NotAllowed):
-        C.transition(1, phase, action, TOTAL)
-
-
-def test_reopening_and_revealing_straight_from_open():
-    assert C.transition(0, C.CLOSED, "open", TOTAL) == (0, C.OPEN)
-    assert C.transition(0, C.OPEN, "reveal", TOTAL) == (0, C.REVEALED)
-
-
-@pytest.mark.parametrize("stage, phase, revealed, final", [
-    (0, C.LOBBY, 0, False), (1, C.OPEN, 1, False), (1, C.REVEALED, 2, False), (3, C.FINAL, 3, True)])
-def test_ending_keeps_how_far_the_class_got(stage, phase, revealed, final):
-    end_stage, end_phase = C.transition(stage, phase, "end", TOTAL)
-    state = C.SessionState(1, "AAAAAA", "x", end_stage, end_phase, 1, None, None, seed="s")
-    assert C.revealed_stages(state, TOTAL) == revealed
-    assert C.final_shown(state, TOTAL) is final
-    assert C.shown_stage(state, TOTAL) is None
-
-
 # --- authority -----------------------------------------------------------------
 
 def test_creating_a_session_needs_the_configured_passcode(store):
@@ -191,17 +157,48 @@ def test_every_change_bumps_the_version_and_polls_are_cached(store):
 
 # --- students --------------------------------------------------------------------
 
-def test_nicknames_are_unique_ignoring_case_and_rejoining_is_explicit(store):
+def test_nicknames_are_unique_ignoring_case_and_only_the_seat_comes_back(store):
     host = new_session(store)
     ann = C.join(store, host.code, "  Ann   Lee ")
-    assert ann.nickname == "Ann Lee"
-    with pytest.raises(C.NicknameTaken):
+    assert ann.nickname == "Ann Lee" and len(ann.seat) >= 20 and ann.seat not in repr(ann)
+    with pytest.raises(C.NicknameTaken, match="ask your instructor to release your seat"):
         C.join(store, host.code, "ann lee")
-    again = C.rejoin(store, host.code.lower(), "ANN LEE")
+    again = C.rejoin(store, host.code.lower(), ann.seat)
     assert again == ann
-    with pytest.raises(C.NoSuchStudent):
-        C.rejoin(store, host.code, "Bob")
+    for wrong in ("Ann Lee", "", None, ann.seat[:-1], C.join(store, new_session(store).code, "Ann Lee").seat):
+        with pytest.raises(C.NoSuchStudent):
+            C.rejoin(store, host.code, wrong)
     assert C.joined_count(store, host.session_id) == 1
+
+
+def test_a_released_seat_goes_to_the_next_phone_with_its_answers(store):
+    host = new_session(store)
+    ann, bob = C.join(store, host.code, "Ann"), C.join(store, host.code, "Bob")
+    open_stage(store, host, 0)
+    q0 = CASE.stages[0].questions[0]
+    C.submit(store, ann, CASE, 0, q0.id, "lipoma")
+    with pytest.raises(C.NotHost):
+        C.release_seat(store, C.Host(host.session_id, host.code, "guessed"), ann.id)
+    version = C.session_state(store, host.session_id).version
+    C.release_seat(store, host, ann.id)
+    assert C.session_state(store, host.session_id).version == version + 1, "the old phone notices at its next poll"
+    assert [(s.nickname, s.seated, s.answers) for s in C.roster(store, host)] == [("Ann", False, 1), ("Bob", True, 0)]
+    with pytest.raises(C.NoSuchStudent, match="released"):
+        C.submit(store, ann, CASE, 0, q0.id, q0.answer)  # the old phone can no longer answer
+    with pytest.raises(C.NoSuchStudent, match="released"):
+        C.my_answers(store, ann)
+    new_phone = C.join(store, host.code, "ann")
+    assert new_phone.id == ann.id and new_phone.seat != ann.seat
+    assert C.my_answers(store, new_phone) == {q0.id: "lipoma"}
+    with pytest.raises(C.NicknameTaken):
+        C.join(store, host.code, "Ann")  # taken again, by the new phone
+
+    C.remove_student(store, host, bob.id)
+    assert [s.nickname for s in C.roster(store, host)] == ["Ann"]
+    with pytest.raises(C.NoSuchStudent, match="removed"):
+        C.my_answers(store, bob)
+    with pytest.raises(C.NoSuchStudent):
+        C.remove_student(store, host, bob.id)
 
 
 @pytest.mark.parametrize("nickname, problem", [("", "Choose a nickname"), ("   ", "Choose a nickname"),
@@ -224,11 +221,157 @@ def test_wrong_and_ended_codes_say_so(store):
     with pytest.raises(C.NoSuchSession, match="No class session has the code"):
         C.join(store, "ZZZZZZ", "Ann")
     host = new_session(store)
-    C.join(store, host.code, "Ann")
+    ann = C.join(store, host.code, "Ann")
     step(store, host, "end")
     with pytest.raises(C.SessionEnded, match="has ended"):
         C.join(store, host.code, "Bob")
-    assert C.rejoin(store, host.code, "Ann").nickname == "Ann", "a student may still come back to see the end"
+    assert C.rejoin(store, host.code, ann.seat).nickname == "Ann", "a student may still come back to see the end"
+
+
+# --- the instructor passcode against parallel guessing (security probe F12) -------------
+
+LONG_PASSCODE = "four unrelated words here"
+
+
+def test_a_passcode_shorter_than_twelve_characters_is_refused(store):
+    for short in ("123456", "letmein", " eleven-char"):
+        assert "at least 12 characters" in C.passcode_problem(short)
+        with pytest.raises(C.NotHost, match="too short"):
+            C.create_session(store, CASE, passcode=short, configured=short)
+        with pytest.raises(C.NotHost, match="too short"):
+            C.try_passcode(store, short, short)
+    assert C.passcode_problem(LONG_PASSCODE) is None and "No instructor passcode" in C.passcode_problem(None)
+
+
+def test_parallel_guesses_meet_one_failure_counter_with_backoff(store, caplog):
+    caplog.set_level(logging.WARNING, logger="quiz")
+
+    def guess(text):
+        try:
+            return "right" if C.try_passcode(store, text, LONG_PASSCODE, source="198.51.100.7") else "wrong"
+        except C.PasscodeLocked as locked:
+            return locked
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(guess, [f"guess-{i}" for i in range(40)]))
+    wrong = [o for o in outcomes if o == "wrong"]
+    locked = [o for o in outcomes if isinstance(o, C.PasscodeLocked)]
+    assert len(wrong) == C.authority.FAILURES_BEFORE_LOCK, "only five of forty parallel guesses were checked"
+    assert len(locked) == 35 and all("Try again" in str(o) and o.until > store_module.now() for o in locked)
+    assert isinstance(guess(LONG_PASSCODE), C.PasscodeLocked), "even the right passcode waits out the lock"
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("quiz")]
+    assert sum("Wrong instructor passcode from 198.51.100.7" in line for line in lines) == 5, "a log line per failure"
+    assert sum("refused unchecked" in line for line in lines) == 36
+
+
+def test_the_lock_grows_with_each_failure_and_ends():
+    start = store_module.now()
+    failures = [start + timedelta(seconds=i) for i in range(5)]
+    assert C.locked_until(failures[:4], start + timedelta(seconds=5)) is None
+    assert C.locked_until(failures, start + timedelta(seconds=5)) == failures[-1] + timedelta(seconds=30)
+    assert C.locked_until(failures, failures[-1] + timedelta(seconds=31)) is None, "the lock ends"
+    six = failures + [start + timedelta(seconds=40)]
+    assert C.locked_until(six, start + timedelta(seconds=41)) == six[-1] + timedelta(seconds=60), "and doubles"
+    many = [start + timedelta(seconds=i) for i in range(30)]
+    assert C.locked_until(many, many[-1]) == many[-1] + timedelta(minutes=15), "at most a quarter hour"
+    assert C.locked_until(failures, start + timedelta(minutes=11)) is None, "old failures are forgotten"
+
+
+def test_guesses_from_separate_processes_share_the_counter(store, url):
+    store_module.forget_stores()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        outcomes = pool.starmap(guess_many, [(url, [f"p{n}-{i}" for i in range(4)], LONG_PASSCODE) for n in range(4)])
+    flat = [o for outcome in outcomes for o in outcome]
+    assert flat.count("wrong") == C.authority.FAILURES_BEFORE_LOCK and flat.count("locked") == 11
+
+
+def test_a_right_passcode_leaves_no_failure_behind(store):
+    for _ in range(10):
+        assert C.try_passcode(store, f" {LONG_PASSCODE} ", LONG_PASSCODE) is True
+    assert C.try_passcode(store, "nope", LONG_PASSCODE) is False
+
+
+def test_a_database_from_before_seats_gets_the_new_columns_and_keeps_its_students(store, url):
+    """Old rows have no seat: the first phone to join under such a nickname takes it, answers kept."""
+    host = new_session(store)
+    ann = C.join(store, host.code, "Ann")
+    open_stage(store, host, 0)
+    q0 = CASE.stages[0].questions[0]
+    C.submit(store, ann, CASE, 0, q0.id, "lipoma")
+
+    def downgrade(conn):
+        conn.execute(sa.text("ALTER TABLE class_students DROP COLUMN seat_hash"))
+        conn.execute(sa.text("ALTER TABLE class_sessions DROP COLUMN hide_case"))
+        conn.execute(sa.text("DROP TABLE passcode_attempts"))
+
+    store.run(downgrade)
+    store_module.forget_stores()
+    upgraded = open_store(url)
+    columns = {c["name"] for c in sa.inspect(upgraded.engine).get_columns("class_students")}
+    assert "seat_hash" in columns
+    assert C.cases_in_class(upgraded) == set(), "old sessions hide nothing"
+    assert C.try_passcode(upgraded, "wrong", PASSCODE) is False
+    again = C.join(upgraded, host.code, "ann")
+    assert again.id == ann.id and C.my_answers(upgraded, again) == {q0.id: "lipoma"}
+    with pytest.raises(C.NicknameTaken):
+        C.join(upgraded, host.code, "Ann")
+
+
+# --- a countdown closes answering (issue 13, presenter view) ------------------------------
+
+def test_a_countdown_closes_answering_at_zero(store):
+    host = new_session(store)
+    ann = C.join(store, host.code, "Ann")
+    step(store, host, "start")
+    with pytest.raises(C.BadInput):
+        C.act(store, host, "open", expect=(0, C.WAITING), total=TOTAL, seconds=0)
+    with pytest.raises(C.BadInput):
+        C.act(store, host, "end", expect=(0, C.WAITING), total=TOTAL, seconds=30)
+    state = C.act(store, host, "open", expect=(0, C.WAITING), total=TOTAL, seconds=30)
+    assert (state.closes_at - state.updated_at).total_seconds() == 30
+    assert 29 <= C.seconds_left(state, store_module.now()) <= 30
+    q0 = CASE.stages[0].questions[0]
+    C.submit(store, ann, CASE, 0, q0.id, "lipoma")
+    assert C.live(store, host.session_id, CASE).closes_at == state.closes_at
+
+    past = store_module.now() - timedelta(seconds=1)  # thirty seconds later
+    store.run(lambda conn: conn.execute(store_module.class_sessions.update().values(closes_at=past)))
+    with pytest.raises(C.AnsweringClosed):
+        C.submit(store, ann, CASE, 0, q0.id, q0.answer)  # at zero, before any page noticed
+    assert C.poll_version(store, host.session_id, max_age=0) == state.version + 1, "the first poll closes it"
+    closed = C.session_state(store, host.session_id)
+    assert closed.phase == C.CLOSED and C.seconds_left(closed, store_module.now()) is None
+    assert C.close_if_due(store, host.session_id) is False, "closed once, however many pages notice"
+    assert C.my_answers(store, ann) == {q0.id: "lipoma"}
+    reopened = step(store, host, "open")
+    assert reopened.closes_at is None, "reopening without a countdown has none"
+
+
+# --- a case kept out of self-study during class (live-class S1) --------------------------
+
+def test_a_running_session_hides_its_case_until_the_final_reveal(store):
+    host = new_session(store)
+    assert C.cases_in_class(store) == {CASE.id}
+    open_stage(store, host, TOTAL - 1)
+    step(store, host, "reveal")
+    assert C.cases_in_class(store) == {CASE.id}, "hidden until the final reveal"
+    step(store, host, "advance")
+    assert C.cases_in_class(store) == set()
+    shown = C.create_session(store, CASE, passcode=PASSCODE, configured=PASSCODE, hide_case=False)
+    assert C.cases_in_class(store) == set(), "the instructor may leave it playable"
+    hidden = new_session(store)
+    step(store, hidden, "end")
+    assert C.cases_in_class(store) == set(), "an ended session hides nothing"
+    assert shown.code != hidden.code
+
+
+def test_a_window_learns_it_lost_control_from_the_live_panel(store):
+    host = new_session(store)
+    assert C.live(store, host.session_id, CASE, host).in_control is True
+    C.take_control(store, host.code, passcode=PASSCODE, configured=PASSCODE)
+    assert C.live(store, host.session_id, CASE, host).in_control is False
+    assert C.live(store, host.session_id, CASE).in_control is None
 
 
 # --- answers -------------------------------------------------------------------
@@ -272,8 +415,8 @@ def test_a_student_of_another_session_cannot_answer_here(store):
     outsider = C.join(store, second.code, "Eve")
     open_stage(store, first, 0)
     q0 = CASE.stages[0].questions[0]
-    forged = C.Student(outsider.id, first.session_id, first.code, outsider.nickname)
-    with pytest.raises(C.AnsweringClosed):
+    forged = C.Student(outsider.id, first.session_id, first.code, outsider.nickname, outsider.seat)
+    with pytest.raises((C.AnsweringClosed, C.NoSuchStudent)):
         C.submit(store, forged, CASE, 0, q0.id, q0.answer)
     assert rows(store, first.session_id) == []
 
@@ -507,7 +650,7 @@ def test_a_restart_mid_session_resumes_for_instructor_and_students(store, url):
     resumed = C.take_control(fresh, host.code, passcode=PASSCODE, configured=PASSCODE)
     state = C.session_state(fresh, resumed.session_id)
     assert (state.stage_index, state.phase) == (1, C.OPEN)
-    ann_again = C.rejoin(fresh, host.code, "ann")
+    ann_again = C.rejoin(fresh, host.code, ann.seat)
     assert ann_again.id == ann.id and C.my_answers(fresh, ann_again) == {q.id: q.answer}
     C.submit(fresh, ann_again, CASE, 1, q.id, "abscess")  # answering goes on
     state = step(fresh, resumed, "reveal")

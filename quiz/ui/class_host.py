@@ -24,17 +24,20 @@ from ..play import engine
 from ..classroom import ClassError, Host, SessionState
 from ..content.loader import Content
 from ..content.model import Case, Question
-from ..store import Store, StoreError, open_store
-from . import common, components
+from ..store import Store, StoreError, now, open_store
+from . import common, components, text
 from .class_student import stage_title
 
 URL_PATH = "teach"  # this page's url_path in app.py
+PRESENT_PATH, PRESENT_PARAM = "present", "session"  # the presenter view: /present?session=CODE
 HOST_KEY = "class-host"
 PASSCODE_KEY = common.PASSCODE_KEY
 RENDERED_KEY = "class-host-version"
 MESSAGE_KEY = "class-host-message"
 HIDE_KEY = "class-hide-live"
+CONTROL_KEY = "class-host-in-control"  # whether this window steered when the page was drawn
 LIVE_SECONDS = 2.0
+ROSTER_SECONDS = 5.0
 
 STYLE = """
 <style>
@@ -82,8 +85,11 @@ def _start(store: Store, current: Content, configured: str) -> None:
                                key="class-case")
         case = current.cases[case_id]
         st.caption(f"{case.summary} · {len(case.stages)} stages · about {case.minutes} min · {case.difficulty}")
+        hide = st.toggle("Keep this case out of self-study until the final reveal", value=True, key="class-hide-case",
+                         help="While the class plays it, the case library shows the case as in use by a live class "
+                              "and will not open it, so no one reads the key ahead of the room.")
         if st.button("Create session", type="primary", key="class-create"):
-            host = classroom.create_session(store, case, passcode=passcode, configured=configured)
+            host = classroom.create_session(store, case, passcode=passcode, configured=configured, hide_case=hide)
             _hold(host)
             st.rerun()
 
@@ -95,7 +101,7 @@ def _start(store: Store, current: Content, configured: str) -> None:
         case = current.cases.get(state.case_id)
         line = st.container(horizontal=True, vertical_alignment="center")
         line.markdown(f"`{state.code}` · {case.title if case else state.case_id} · "
-                      f"{_stage_text(state, len(case.stages)) if case else state.phase}")
+                      f"{stage_text(state, len(case.stages)) if case else state.phase}")
         line.button("Resume", key=f"class-resume-{state.code}", on_click=_resume, args=(store, state.code, configured))
     with st.form("class-resume-form", border=False):
         typed = st.text_input("Join code of the session to resume", max_chars=10, key="class-resume-code")
@@ -106,6 +112,9 @@ def _start(store: Store, current: Content, configured: str) -> None:
 
 
 def _resume(store: Store, code: str, configured: str) -> None:
+    if not (code or "").strip():
+        st.session_state[MESSAGE_KEY] = "Type the join code of the session to resume."
+        return
     try:
         host = classroom.take_control(store, classroom.normalise_code(code) or code,
                                       passcode=st.session_state.get(PASSCODE_KEY), configured=configured)
@@ -127,10 +136,10 @@ def _leave() -> None:
 def _message() -> None:
     message = st.session_state.pop(MESSAGE_KEY, None)
     if message:
-        st.error(message, icon="🚫")
+        text.error(message)
 
 
-def _stage_text(state: SessionState, total: int) -> str:
+def stage_text(state: SessionState, total: int) -> str:
     if state.phase in (classroom.WAITING, classroom.OPEN, classroom.CLOSED, classroom.REVEALED):
         return f"Stage {state.stage_index + 1} of {total} · {classroom.PHASE_LABELS[state.phase]}"
     return classroom.PHASE_LABELS[state.phase]
@@ -154,8 +163,9 @@ def app_base_url() -> str:
     if url:
         parts = urlsplit(url)
         path = parts.path.rstrip("/")
-        if path.endswith("/" + URL_PATH):
-            path = path[: -len(URL_PATH) - 1]
+        for page in (URL_PATH, PRESENT_PATH):  # the pages that show a join link
+            if path.endswith("/" + page):
+                path = path[: -len(page) - 1]
         return urlunsplit((parts.scheme, parts.netloc, path, "", "")).rstrip("/")
     try:
         headers = st.context.headers
@@ -164,6 +174,16 @@ def app_base_url() -> str:
     except Exception:
         host = None
     return f"{proto}://{host}" if host else "http://localhost:8501"
+
+
+def presenter_url(base: str, code: str) -> str:
+    return f"{base.rstrip('/')}/{PRESENT_PATH}?{PRESENT_PARAM}={code}"
+
+
+def clock(until) -> str:
+    """Minutes and seconds left until ``until``, as a countdown shows them (0:00 once past)."""
+    left = max(int(-(-(until - now()).total_seconds() // 1)), 0)
+    return f"{left // 60}:{left % 60:02d}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -193,6 +213,9 @@ def _join_panel(state: SessionState, big: bool) -> None:
         line.caption(f"Join: {url}")
         with line.popover("QR code"):
             st.image(qr_png(url), width=320)
+    st.link_button("Open the presenter view ↗", presenter_url(base, state.code), key="class-presenter-link",
+                   help="A read-only page for the projector: join code and QR code, the stage, the countdown and "
+                        "the live count; the key only after you reveal it. Keep this page on your laptop.")
 
 
 # --- the presenter view ----------------------------------------------------------------
@@ -202,12 +225,13 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
         state = classroom.session_state(store, host.session_id)
     except ClassError as error:
         _leave()
-        st.error(str(error), icon="🛑")
+        text.error(str(error), icon="🛑")
         return
     case = current.cases.get(state.case_id)
     st.html(STYLE)
     in_control = classroom.is_host(store, host)
     st.session_state[RENDERED_KEY] = state.version
+    st.session_state[CONTROL_KEY] = in_control
     total = len(case.stages) if case else 0
 
     with st.sidebar:
@@ -228,21 +252,22 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
                  icon="🛑")
         return
     _message()
-    present, results = st.tabs(["Present", "Results"])
+    if not in_control:  # above the tabs: seen whichever tab is open
+        st.warning("Another instructor window has taken control of this session; this one follows as a display.",
+                   icon="🖥️")
+        st.button("Take control here", key="class-take-control", on_click=_resume,
+                  args=(store, state.code, configured))
+    # A switch of tab reruns the page, so the Students and Results tabs are fresh when they open.
+    present, people, results = st.tabs(["Present", "Students", "Results"], key="class-host-tab", on_change="rerun")
     with present:
         st.subheader(case.title)
-        st.caption(_stage_text(state, total))
+        st.caption(stage_text(state, total))
         if state.phase != classroom.ENDED:
             _join_panel(state, big=state.phase == classroom.LOBBY)
         if in_control:
             _controls(store, state, total)
-        else:
-            st.warning("Another instructor window has taken control of this session; this one follows as a display.",
-                       icon="🖥️")
-            st.button("Take control here", key="class-take-control", on_click=_resume,
-                      args=(store, state.code, configured))
         if state.phase != classroom.ENDED:
-            _live(store.url, state.id, case, state.seed)
+            _live(store.url, state.id, case, host, state.seed)
         shown = classroom.shown_stage(state, total)
         if shown is not None:
             with st.container(key="class-stage"):
@@ -256,11 +281,13 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
                         st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}:** {question.prompt}")
             if state.phase == classroom.REVEALED:
                 for question in stage.questions:
-                    _key(question, state.seed)
+                    key_panel(question, state.seed)
         if classroom.final_shown(state, total):
             components.reveal(case.reveal, case.source)
         if state.phase == classroom.ENDED:
             st.info("This session has ended. The results stay available on the Results tab.", icon="🏁")
+    with people:
+        _students(store, host, in_control)
     with results:
         _results(store, host, case, in_control)
 
@@ -281,6 +308,12 @@ def _controls(store: Store, state: SessionState, total: int) -> None:
             allowed = True
         except classroom.NotAllowed:
             allowed = False
+        if action == "open" and allowed:
+            row.selectbox("Countdown", [0, *classroom.COUNTDOWNS], key="class-countdown", width=150,
+                          format_func=lambda s: "No countdown" if not s else f"{s // 60}:{s % 60:02d} min" if s >= 60
+                          else f"{s} s", label_visibility="collapsed",
+                          help="Answering closes by itself when the countdown reaches zero (shown on the "
+                               "presenter view and here).")
         row.button(label, key=f"class-do-{action}", type="primary" if action == suggested else "secondary",
                    disabled=not allowed, on_click=_do, args=(store, action, (state.stage_index, state.phase), total))
     if state.phase != classroom.ENDED:
@@ -294,8 +327,9 @@ def _do(store: Store, action: str, expect: tuple[int, str], total: int) -> None:
     host = st.session_state.get(HOST_KEY)
     if host is None:
         return
+    seconds = st.session_state.get("class-countdown") if action == "open" else None
     try:
-        classroom.act(store, host, action, expect=expect, total=total)
+        classroom.act(store, host, action, expect=expect, total=total, seconds=seconds or None)
     except classroom.Stale:
         pass  # a double click, or another window moved first: the page shows where the session is now
     except ClassError as error:
@@ -303,14 +337,17 @@ def _do(store: Store, action: str, expect: tuple[int, str], total: int) -> None:
 
 
 @st.fragment(run_every=LIVE_SECONDS)
-def _live(url: str, session_id: int, case: Case, seed: str) -> None:
-    """Joined, answered and the chart, redrawn every two seconds; a full rerun if the session moved on."""
+def _live(url: str, session_id: int, case: Case, host: Host, seed: str) -> None:
+    """Joined, answered and the chart, redrawn every two seconds; a full rerun if the session moved on
+    or another window took control (so this one says so within one tick)."""
     try:
-        data = classroom.live(open_store(url), session_id, case)
+        data = classroom.live(open_store(url), session_id, case, host)
     except StoreError as error:
         st.caption(f"Live counts paused: {error}")
         return
-    if data.version > st.session_state.get(RENDERED_KEY, 0):
+    if data.closes_at is not None and data.closes_at <= now() and classroom.close_if_due(open_store(url), session_id):
+        st.rerun()  # the countdown reached zero: answering is closed
+    if data.version > st.session_state.get(RENDERED_KEY, 0) or data.in_control != st.session_state.get(CONTROL_KEY):
         st.rerun()
     with st.container(key="class-live"):
         numbers = st.container(horizontal=True)
@@ -318,6 +355,8 @@ def _live(url: str, session_id: int, case: Case, seed: str) -> None:
         shown = data.phase in (classroom.OPEN, classroom.CLOSED, classroom.REVEALED)
         if shown:
             numbers.metric("Answered", f"{data.answered} of {data.joined}", width="content")
+        if data.closes_at is not None:
+            numbers.metric("Closes in", clock(data.closes_at), width="content")
         if not shown or data.stage_index >= len(case.stages):
             return
         if data.phase == classroom.OPEN and st.session_state.get(HIDE_KEY):
@@ -349,7 +388,9 @@ def tally_chart(question: Question, counts: dict[str, int], revealed: bool, seed
     return (bars + labels).properties(height=max(60 * len(rows), 160)).configure_axis(labelFontSize=20)
 
 
-def _key(question: Question, seed: str) -> None:
+def key_panel(question: Question, seed: str, *, others: bool = True) -> None:
+    """A revealed question: the best answer with its explanation, partial credit, the teaching note
+    (and, with ``others``, an expander with why not the other options)."""
     result = engine.grade(question, question.answer, seed)
     with st.container(border=True):
         st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}:** {question.prompt}")
@@ -359,28 +400,80 @@ def _key(question: Question, seed: str) -> None:
         partial = [o for o in result.options if 0 < o.credit < 1]
         if partial:
             st.markdown("Partly right: " + "; ".join(f"**{o.label}** ({o.credit:.0%})" for o in partial))
-        others = [o for o in result.options if not o.best]
-        with st.expander("Why not the other options?"):
-            for option in others:
-                st.markdown(f"**{option.label}**: {option.explanation or '(no explanation given)'}")
+        if others:
+            with st.expander("Why not the other options?"):
+                for option in (o for o in result.options if not o.best):
+                    st.markdown(f"**{option.label}**: {option.explanation or '(no explanation given)'}")
         if result.teaching_note:
             st.info(result.teaching_note, icon="🎓")
+
+
+# --- students ------------------------------------------------------------------------
+
+def _students(store: Store, host: Host, in_control: bool) -> None:
+    if not in_control:
+        st.info("Take control of the session in this window to manage its students.", icon="🔒")
+        return
+    _roster(store.url, host)
+
+
+@st.fragment(run_every=ROSTER_SECONDS)
+def _roster(url: str, host: Host) -> None:
+    """Who joined, redrawn every few seconds, with a way to free a seat for a student's new phone or remove someone."""
+    store = open_store(url)
+    try:
+        seats = classroom.roster(store, host)
+    except (ClassError, StoreError) as error:
+        text.error(str(error))
+        return
+    st.caption(f"{_count(len(seats), 'student')} · as of {text.local_time(now())}. A student on a new phone is "
+               "refused their nickname until you release their seat; the next phone to join under it keeps their "
+               "answers.")
+    for seat in seats:
+        line = st.container(horizontal=True, vertical_alignment="center", key=f"class-seat-{seat.id}")
+        line.text(seat.nickname, width="content")
+        line.caption(f"{_count(seat.answers, 'answer')} · " + ("on a phone" if seat.seated else
+                                                               "seat released: waiting for a new phone"),
+                     width="content")
+        line.button("Release seat", key=f"class-release-{seat.id}", disabled=not seat.seated,
+                    on_click=_change_student, args=(store, classroom.release_seat, seat.id),
+                    help="For a student whose phone died or who changed device: they join again with the same "
+                         "nickname and keep their answers. This phone stops answering for them.")
+        with line.popover("Remove…"):
+            st.markdown("Take this student and their answers out of the session:")
+            st.text(seat.nickname)
+            st.button("Remove", key=f"class-remove-{seat.id}", type="primary",
+                      on_click=_change_student, args=(store, classroom.remove_student, seat.id))
+
+
+def _change_student(store: Store, change, student_id: int) -> None:
+    host = st.session_state.get(HOST_KEY)
+    if host is None:
+        return
+    try:
+        change(store, host, student_id)
+    except (ClassError, StoreError) as error:
+        st.session_state[MESSAGE_KEY] = str(error)
 
 
 # --- results -------------------------------------------------------------------------
 
 def _results(store: Store, host: Host, case: Case, in_control: bool) -> None:
+    """Tables computed when this tab is drawn, and saying when; the CSV is computed when it is downloaded."""
     if not in_control:
         st.info("Take control of the session in this window to see the results.", icon="🔒")
         return
-    st.button("Refresh results", key="class-refresh-results")
+    top = st.container(horizontal=True, vertical_alignment="center")
+    top.button("Refresh results", key="class-refresh-results")
     try:
         rows = classroom.result_rows(store, host, case)
         names = classroom.students(store, host)
     except ClassError as error:
-        st.error(str(error), icon="🚫")
+        text.error(str(error))
         return
-    st.caption(f"{len(names)} students joined · {len(rows)} answers. Students are shown by nickname only.")
+    top.caption(f"As of {text.local_time(now())} · {_count(len(names), 'student')} joined · "
+                f"{_count(len(rows), 'answer')}. Answers given since are not in these tables until you press "
+                "Refresh; the CSV is computed when you download it. Students are shown by nickname only.")
     stages = pd.DataFrame(classroom.stage_summary(case, rows, len(names)))
     st.markdown("##### Percent correct per stage")
     st.dataframe(stages.rename(columns={"stage": "Stage", "kind": "Kind", "questions": "Questions",
@@ -392,5 +485,15 @@ def _results(store: Store, host: Host, case: Case, in_control: bool) -> None:
     st.dataframe(pd.DataFrame(classroom.student_summary(case, rows, names)), hide_index=True, width="stretch")
     st.markdown("##### Per question")
     st.dataframe(pd.DataFrame(classroom.question_summary(case, rows)), hide_index=True, width="stretch")
-    st.download_button("Download all answers (CSV)", classroom.results_csv(rows), mime="text/csv",
-                       file_name=f"class-{host.code}-{case.id}.csv", key="class-csv", on_click="ignore")
+    st.download_button("Download all answers (CSV)", functools.partial(answers_csv, store, host, case),
+                       mime="text/csv", file_name=f"class-{host.code}-{case.id}.csv", key="class-csv",
+                       on_click="ignore", help="Every answer stored at the moment you click.")
+
+
+def answers_csv(store: Store, host: Host, case: Case) -> str:
+    """The CSV as the database holds it now (Streamlit calls this when the button is clicked)."""
+    return classroom.results_csv(classroom.result_rows(store, host, case))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -4,7 +4,12 @@ Everything on this page comes from :func:`quiz.classroom.student_view`, which ha
 engine's public projection of the questions; keys and explanations appear only after the
 instructor's reveal. A tiny fragment polls the session's version every two seconds and reruns
 the page when the instructor moves on: no chart, no wide columns, nothing heavy per tick.
-Nicknames are shown with ``st.text`` (never as markdown or HTML).
+Nicknames are shown with ``st.text`` (never as markdown or HTML), and every error box shows
+text from the URL or the keyboard as plain text (:mod:`.text`).
+
+Joining gives the phone a seat secret (see :func:`quiz.classroom.join`), kept in this browser
+session and in the URL as ``?join=CODE&seat=SECRET``: a reload comes back to the same seat,
+while another phone typing the same nickname is refused until the instructor releases it.
 """
 from __future__ import annotations
 
@@ -14,13 +19,14 @@ from .. import classroom
 from ..classroom import ClassError, SessionState, Student
 from ..content.loader import Content
 from ..store import Store, StoreError, open_store
-from . import common, components
+from . import common, components, text
 
 STUDENT_KEY = "class-student"
 RENDERED_KEY = "class-student-version"
-MESSAGE_KEY = "class-student-message"
-CONFIRM_KEY = "class-student-confirm"
+ERRORS_KEY = "class-student-errors"  # {question_id: why the last tap was not stored}
+NOTICE_KEY = "class-student-notice"  # why this phone lost its seat, shown on the join form
 POLL_SECONDS = 2.0
+NICKNAME_FIELD = 200  # what the field takes; the nickname itself has at most classroom.NICKNAME_MAX
 
 
 def stage_title(kind: str, heading: str) -> str:
@@ -40,6 +46,8 @@ def render() -> None:
         student = None  # a new code in the URL: a new session
         st.session_state.pop(STUDENT_KEY, None)
     try:
+        if student is None and code_param and st.query_params.get(classroom.SEAT_PARAM):
+            student = _come_back(store, code_param, st.query_params.get(classroom.SEAT_PARAM))
         if student is None:
             _join(store, current)
         else:
@@ -53,7 +61,7 @@ def render() -> None:
 def _code_form(message: str | None = None, value: str | None = None) -> None:
     st.title("Join a class")
     if message:
-        st.error(message, icon="🚫")
+        text.error(message)
     if value is not None:
         common.quoted_value(value)  # as plain text: a link's ?join= may hold markdown
     with st.form("class-code-form", border=False):
@@ -67,27 +75,35 @@ def _code_form(message: str | None = None, value: str | None = None) -> None:
             common.quoted_value(typed.strip())
             return
         st.query_params[classroom.JOIN_PARAM] = code
-        st.query_params.pop(classroom.NICK_PARAM, None)
+        st.query_params.pop(classroom.SEAT_PARAM, None)
         st.rerun()
+
+
+def _come_back(store: Store, code: str, seat: str) -> Student | None:
+    """The same phone after a reload or a dropped connection: its seat secret is in the URL."""
+    try:
+        student = classroom.rejoin(store, code, seat)
+    except classroom.NoSuchStudent as error:
+        st.query_params.pop(classroom.SEAT_PARAM, None)
+        st.session_state[NOTICE_KEY] = str(error)
+        return None
+    except ClassError:
+        return None  # no such session: the join page says so
+    _hold(student)
+    return student
 
 
 def _join(store: Store, current: Content) -> None:
     raw = st.query_params.get(classroom.JOIN_PARAM)
     if not raw:
-        _code_form()
+        _code_form(st.session_state.pop(NOTICE_KEY, None))
         return
-    nick_param = st.query_params.get(classroom.NICK_PARAM, "")
     if classroom.normalise_code(raw) is None:
         _code_form(f"The link's code is not a join code: codes have {classroom.CODE_LENGTH} letters and digits, "
                    "like K7M2QX.", value=raw)
         return
     try:
         state = classroom.open_for_joining(store, raw)
-    except classroom.SessionEnded as error:
-        _code_form(str(error))
-        if nick_param:
-            _offer_rejoin(store, raw, nick_param, ended=True)
-        return
     except ClassError as error:
         _code_form(str(error))
         return
@@ -96,66 +112,44 @@ def _join(store: Store, current: Content) -> None:
     st.caption(f"Session {state.code}")
     if case is not None:
         st.markdown(f"**Case:** {case.title}")
-
-    confirm = st.session_state.get(CONFIRM_KEY)
-    if confirm and confirm[0] == state.code:
-        _offer_rejoin(store, state.code, confirm[1], ended=False, taken=True)
-        return
-    if nick_param:
-        _offer_rejoin(store, state.code, nick_param, ended=False)
-        return
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        text.warning(notice, icon="🪑")
 
     with st.form("class-join-form", border=False):
-        nickname = st.text_input("Your nickname", max_chars=classroom.NICKNAME_MAX, key="class-nickname-input",
-                                 help="Shown in the class results instead of your name. Unique in this session.")
+        # A generous field: a pasted nickname over the limit stays in it, and Join says what is wrong (B8).
+        nickname = st.text_input("Your nickname", max_chars=NICKNAME_FIELD, key="class-nickname-input",
+                                 help=f"Shown in the class results instead of your name; at most "
+                                      f"{classroom.NICKNAME_MAX} characters, unique in this session.")
         go = st.form_submit_button("Join", type="primary")
     if go:
         try:
             student = classroom.join(store, state.code, nickname)
-        except classroom.NicknameTaken:
-            st.session_state[CONFIRM_KEY] = (state.code, classroom.clean_nickname(nickname))
-            st.rerun()
         except ClassError as error:
-            st.error(str(error), icon="🚫")
-            return
-        _joined(student)
+            text.error(str(error))
+        else:
+            _hold(student)
+            st.rerun()
     if st.button("Use another code", type="tertiary", key="class-other-code"):
         st.query_params.pop(classroom.JOIN_PARAM, None)
-        st.query_params.pop(classroom.NICK_PARAM, None)
+        st.query_params.pop(classroom.SEAT_PARAM, None)
         st.rerun()
 
 
-def _offer_rejoin(store: Store, code: str, nickname: str, *, ended: bool, taken: bool = False) -> None:
-    """Coming back under a nickname is always an explicit choice: two people may pick the same one."""
-    if taken:
-        st.warning("Someone in this session already uses this nickname:", icon="👥")
-        st.text(nickname)
-        st.markdown("If that was you (you reloaded the page or changed device), continue with your answers. "
-                    "Otherwise choose another nickname.")
-    else:
-        st.info("Welcome back. Continue as:" if not ended else "See your answers in that session as:", icon="👋")
-        st.text(nickname)
-    if st.button("Yes, that's me: continue", type="primary", key="class-rejoin"):
-        try:
-            student = classroom.rejoin(store, code, nickname)
-        except ClassError as error:
-            st.session_state.pop(CONFIRM_KEY, None)
-            st.query_params.pop(classroom.NICK_PARAM, None)
-            st.error(str(error), icon="🚫")
-            return
-        _joined(student)
-    if st.button("Choose another nickname", key="class-other-nick"):
-        st.session_state.pop(CONFIRM_KEY, None)
-        st.query_params.pop(classroom.NICK_PARAM, None)
-        st.rerun()
-
-
-def _joined(student: Student) -> None:
+def _hold(student: Student) -> None:
+    """Keep the seat in this browser session and in the URL, so a reload on this phone comes back to it."""
     st.session_state[STUDENT_KEY] = student
-    st.session_state.pop(CONFIRM_KEY, None)
     st.query_params[classroom.JOIN_PARAM] = student.code
-    st.query_params[classroom.NICK_PARAM] = student.nickname  # a reload offers "continue as"
-    st.rerun()
+    st.query_params[classroom.SEAT_PARAM] = student.seat
+    st.query_params.pop(classroom.NICK_PARAM, None)
+
+
+def _lose_seat(store: Store, current: Content, message: str) -> None:
+    """The instructor released or removed this phone's seat: say so and offer to join again."""
+    st.session_state.pop(STUDENT_KEY, None)
+    st.query_params.pop(classroom.SEAT_PARAM, None)
+    st.session_state[NOTICE_KEY] = message
+    _join(store, current)
 
 
 # --- following the instructor ----------------------------------------------------
@@ -172,17 +166,21 @@ def _follow(url: str, session_id: int) -> None:
 
 
 def _save(store: Store, student: Student, case, stage_index: int, question_id: str, key: str) -> None:
-    """Radio callback: save (or change) the answer at once."""
+    """Radio callback: save (or change) the answer at once; a tap that was not stored is noted by its question."""
     option_id = st.session_state.get(key)
     if option_id is None:
         return
+    errors = st.session_state.setdefault(ERRORS_KEY, {})
     try:
         classroom.submit(store, student, case, stage_index, question_id, option_id)
-        st.session_state[MESSAGE_KEY] = ("saved", "Answer saved. You can change it until answering closes.")
-    except ClassError as error:
-        st.session_state[MESSAGE_KEY] = ("error", str(error))
-        saved = classroom.my_answers(store, student).get(question_id)
-        st.session_state[key] = saved  # show what is really stored
+    except (ClassError, StoreError) as error:
+        errors[question_id] = {"message": str(error)}  # shown until the session moves on or a tap succeeds
+        try:
+            st.session_state[key] = classroom.my_answers(store, student).get(question_id)  # show what is stored
+        except (ClassError, StoreError):
+            pass  # the page says why on this rerun
+    else:
+        errors.pop(question_id, None)
 
 
 def _play(store: Store, current: Content, student: Student) -> None:
@@ -200,7 +198,11 @@ def _play(store: Store, current: Content, student: Student) -> None:
         st.error("The case of this session cannot be loaded right now (its file was renamed or has errors). "
                  "Tell your instructor.", icon="🛑")
         return
-    answers = classroom.my_answers(store, student)
+    try:
+        answers = classroom.my_answers(store, student)
+    except classroom.NoSuchStudent as error:  # the instructor released or removed this seat
+        _lose_seat(store, current, str(error))
+        return
     total = len(case.stages)
     shares = None
     revealed = classroom.revealed_stages(state, total)
@@ -246,16 +248,14 @@ STATUS = {  # what a student is told in each phase: (alert kind, words, icon)
 
 
 def _status(state: SessionState, view: classroom.StudentView) -> None:
-    message = st.session_state.pop(MESSAGE_KEY, None)
-    kind, text, icon = STATUS[state.phase]
-    getattr(st, kind)(text, icon=icon)
+    kind, words, icon = STATUS[state.phase]
+    getattr(st, kind)(words, icon=icon)
+    if state.phase == classroom.OPEN and state.closes_at is not None:
+        st.caption(f"⏱️ Answering closes by itself at {text.local_time(state.closes_at)}: see the countdown on the "
+                   "screen.")
     if view.total_stages:
         done = classroom.revealed_stages(state, view.total_stages)
         st.progress(done / view.total_stages, text=f"{done} of {view.total_stages} stages revealed")
-    if message and state.phase == classroom.OPEN:
-        (st.success if message[0] == "saved" else st.error)(message[1], icon="✅" if message[0] == "saved" else "🚫")
-    elif message and message[0] == "error":
-        st.error(message[1], icon="🚫")
 
 
 def _stage_body(stage: classroom.StudentStage) -> None:
@@ -267,6 +267,10 @@ def _stage_body(stage: classroom.StudentStage) -> None:
 
 def _questions(store: Store, student: Student, case, state: SessionState, stage: classroom.StudentStage) -> None:
     open_ = state.phase == classroom.OPEN
+    errors = st.session_state.setdefault(ERRORS_KEY, {})
+    for question_id, entry in list(errors.items()):
+        if entry.setdefault("version", state.version) != state.version:
+            del errors[question_id]  # the instructor moved on since: the message no longer applies
     for item in stage.questions:
         question = item.asked
         labels = {o.id: o.label for o in question.options}
@@ -278,8 +282,18 @@ def _questions(store: Store, student: Student, case, state: SessionState, stage:
             options=ids, format_func=labels.__getitem__, index=index, key=key, disabled=not open_,
             on_change=_save, args=(store, student, case, stage.index, question.id, key),
         )
-        if item.chosen is None:
-            st.caption("No answer yet." if open_ else "You did not answer this question.")
+        _answer_status(item, labels, errors.get(question.id, {}).get("message"), open_)
+
+
+def _answer_status(item: classroom.StudentQuestion, labels: dict[str, str], error: str | None, open_: bool) -> None:
+    """Right under the question, what the database holds (read on this rerun), or why the last tap was not stored."""
+    if error:
+        text.error(error)
+    elif item.chosen is not None:
+        st.caption(f"✅ Saved: {labels[item.chosen]}" + (" · you can change it until answering closes"
+                                                                      if open_ else ""))
+    else:
+        st.caption("No answer saved yet." if open_ else "You did not answer this question.")
 
 
 def _revealed_questions(stage: classroom.StudentStage) -> None:

@@ -9,6 +9,7 @@ from .. import classroom, settings
 from ..content import loader
 from ..content.loader import Content
 from ..store import Store, StoreError, open_store
+from . import text
 
 LEARNER_PARAM = "learner"
 PASSCODE_KEY = "class-passcode"  # the instructor's passcode, held in this browser session only
@@ -111,26 +112,55 @@ def explain_missing_passcode(what: str) -> None:
 
 
 def instructor_gate(what: str, intro: str, *, key: str = "class-passcode") -> bool:
-    """True when a passcode is set and this browser session has given it; otherwise say what to do."""
+    """True when a usable passcode is set and this browser session has given it; otherwise say what to do."""
     configured = instructor_passcode()
     if not configured:
         explain_missing_passcode(what)
         return False
+    problem = classroom.passcode_problem(configured)
+    if problem:  # too short to resist guessing: refused until it is changed
+        st.error(f"{what} is locked. {problem}", icon="🔐")
+        return False
     return instructor_unlocked(configured, intro, key=key)
 
 
+def _client() -> str | None:
+    """The browser's address, for the log line of a failed passcode."""
+    try:
+        address = st.context.ip_address
+    except Exception:
+        return None
+    return address if isinstance(address, str) else None
+
+
 def instructor_unlocked(configured: str, intro: str, *, key: str = "class-passcode") -> bool:
-    """True once this browser session has given the passcode; otherwise show the passcode form."""
+    """True once this browser session has given the passcode; otherwise show the passcode form.
+
+    Every typed passcode goes through one failure counter in the database, shared by all
+    browser sessions and app processes (:func:`quiz.classroom.try_passcode`).
+    """
     if classroom.check_passcode(st.session_state.get(PASSCODE_KEY), configured):
         return True
     st.caption(intro)
     with st.form(f"{key}-form"):
         typed = st.text_input("Instructor passcode", type="password", key=f"{key}-input")
         go = st.form_submit_button("Enter", type="primary")
-    if go:
-        if classroom.check_passcode(typed, configured):
-            st.session_state[PASSCODE_KEY] = typed.strip()
-            st.rerun()
-        time.sleep(1.0)  # slows down guessing
-        st.error("Wrong passcode.", icon="🚫")
+    if not go:
+        return False
+    database = store()
+    if database is None:
+        return False
+    try:
+        right = classroom.try_passcode(database, typed, configured, source=_client())
+    except classroom.PasscodeLocked as locked:
+        st.error(f"Too many wrong passcodes (from any browser): instructor sign-in is locked until "
+                 f"{text.local_time(locked.until)}. Try again then.", icon="⏳")
+        return False
+    except (StoreError, classroom.ClassError) as error:
+        text.error(str(error), icon="🛑")
+        return False
+    if right:
+        st.session_state[PASSCODE_KEY] = typed.strip()
+        st.rerun()
+    st.error("Wrong passcode.", icon="🚫")
     return False

@@ -5,6 +5,7 @@ import random
 
 import streamlit as st
 
+from .. import classroom
 from ..play import peers, progress
 from ..content.model import Case
 from ..store import StoreError
@@ -95,6 +96,7 @@ def render() -> None:
         player.open_case(random.choice(shown).id)
 
     statuses = _statuses(cases, learner)
+    in_class = _cases_in_class()
     columns = st.columns(2)
     for index, case in enumerate(shown):
         with columns[index % 2].container(border=True):
@@ -111,7 +113,9 @@ def render() -> None:
                 if status.best_percent is not None:
                     line += f" · best {status.best_percent:g}%"
             st.caption(line)
-            if st.button("Open case", key=f"open-{case.id}"):
+            if case.id in in_class:
+                st.caption("🎓 In use by a live class: opens for self-study after the class's final reveal.")
+            if st.button("Open case", key=f"open-{case.id}", disabled=case.id in in_class):
                 player.open_case(case.id)
     if st.session_state.pop(player.TOP_KEY, False):
         components.scroll_to("library-top")
@@ -120,6 +124,17 @@ def render() -> None:
 def _bands(cases) -> dict[str, str | None]:
     store = common.store()
     return peers.library_bands(store, cases) if store is not None else {}
+
+
+def _cases_in_class() -> set[str]:
+    """Cases a running class keeps out of self-study until its final reveal."""
+    store = common.store()
+    if store is None:
+        return set()
+    try:
+        return classroom.cases_in_class(store)
+    except StoreError:
+        return set()
 
 
 def _statuses(cases: list[Case], learner: str | None) -> dict[str, progress.CaseStatus]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .. import classroom
 from ..play import calibration, differential, engine, peers
 from ..content.model import Case
 from ..store import Store, StoreError
@@ -15,6 +16,14 @@ NOTICE_KEY = "player-not-saved"  # (attempt id, stage index, message) of a commi
 
 def _ack_key(attempt_id: int) -> str:
     return f"acknowledged-{attempt_id}"
+
+
+def in_class(store: Store, case_id: str) -> bool:
+    """Whether a running class keeps this case out of self-study (quiz.classroom.cases_in_class)."""
+    try:
+        return case_id in classroom.cases_in_class(store)
+    except StoreError:
+        return False  # the player reports the database problem itself
 
 
 def _overruled_notice(case: Case, stage_index: int, mine: dict[str, str]) -> str:
@@ -62,6 +71,10 @@ def render(case: Case, store: Store, learner: str) -> None:
     to_top = st.session_state.pop(TOP_KEY, False)
     st.title(case.title)
     st.caption(case.summary)
+    if in_class(store, case.id):
+        st.info("This case is in use by a live class right now. It opens for self-study after the class's final "
+                "reveal: choose another case until then.", icon="🎓")
+        return
     try:
         learner_id, record, choices = store.resume(learner, case.id)
     except StoreError as error:
