@@ -170,6 +170,8 @@ def test_markdown_in_the_url_stays_text_in_the_error_box(browser, app_url):
     alert = page.get_by_test_id("stAlert").filter(has_text="is not a join code").first
     assert alert.locator("a").count() == 0, alert.inner_html()
     assert page.locator("a[href*='evil.example']").count() == 0, "no link to the stranger's site anywhere"
+    # The value box is drawn a moment after the error box: wait for it before reading the page.
+    page.get_by_test_id("stCode").filter(has_text="Session moved").first.wait_for(timeout=FOLLOW_MS)
     shown = page.locator("body").inner_text().replace("\u2060", "")  # word joiners keep autolinking away
     assert "[Session moved: log in again](https://evil.example/login)" in shown, "the value is shown as typed"
 
