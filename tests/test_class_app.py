@@ -604,3 +604,21 @@ def test_the_presenter_view_is_read_only_and_shows_the_key_only_after_the_reveal
     assert "KEYNOTE for stage 1" in text
     assert "Best answer" in text and len(screen.get("vega_lite_chart")) == len(CASE.stages[0].questions)
     assert "REVEALED" not in text and not any(t in text for t in LATER)
+
+
+def test_a_follower_window_never_shows_the_key(database):
+    """Live-class S4: the key expander was in the sidebar of the follower "display" window too."""
+    first = ok(instructor().button(key="class-create").click().run())
+    code = first.session_state[class_host.HOST_KEY].code
+    first = host_do(host_do(first, "start"), "open")
+    best = CASE.stages[0].questions[0]
+    key_label = "Key for this stage"
+    assert any(key_label in e.label for e in first.sidebar.expander), "the window in control has the key"
+
+    second = instructor()  # another window takes the session over: the first one follows as a display
+    second = ok(second.button(key=f"class-resume-{code}").click().run())
+    assert any(key_label in e.label for e in second.sidebar.expander)
+    first = ok(first.run())
+    assert "Another instructor window has taken control" in page_text(first)
+    assert not any(key_label in e.label for e in first.sidebar.expander), "a display window may be projected"
+    assert best.prompt not in " ".join(m.value for m in first.sidebar.markdown)

@@ -241,7 +241,8 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
         st.toggle("Hide the chart while answering is open", key=HIDE_KEY,
                   help="Students see the room's answers only once answering closes.")
         shown = classroom.shown_stage(state, total) if case else None
-        if shown is not None and state.phase != classroom.REVEALED:
+        # Only the window in control: a follower window is the one likely to be on the projector (S4).
+        if in_control and shown is not None and state.phase != classroom.REVEALED:
             with st.expander("🔒 Key for this stage (not for the projector)"):
                 for question in case.stages[shown].questions:
                     best = engine.grade(question, question.answer, state.seed).best
