@@ -2,7 +2,7 @@
 
 The one place the rest of the UI asks "who signed in?". Without ``[auth]`` in
 ``.streamlit/secrets.toml`` every function answers None and the app works as before: learners are
-known by the random key in their browser (:mod:`quiz.ui.identity`), instructors by the passcode.
+known by the random key kept in their browser, instructors by the passcode.
 """
 from __future__ import annotations
 
