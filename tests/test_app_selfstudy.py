@@ -10,6 +10,7 @@ from apptest_support import (answer_stage, page_app, assert_no_exception, click,
                               key_texts, page_text, reveal_texts, texts_of_stage)
 from conftest import REPO
 from quiz.content import loader
+from learner_support import learner_of
 
 CASES = loader.load_content(REPO / "content").cases
 
@@ -121,7 +122,7 @@ def test_double_commit_counts_once(database):
     at.run()
     # The same stale form submitted again (a double click) changes nothing.
     store = store_module.open_store(database)
-    learner = store.learner_id("Lin")
+    learner = learner_of(store, "Lin")
     attempt = store.current_attempt(learner, case.id)
     before = store.committed_choices(attempt.id)
     assert store.record_stage(attempt.id, 0, "presentation", engine.results(case, engine.replay(case, before, attempt.seed), 0)) is False

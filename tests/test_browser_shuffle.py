@@ -11,6 +11,7 @@ from quiz import store as store_module
 from quiz.content import loader
 from quiz.play import engine
 from streamlit_server import running_app
+from learner_support import learner_of
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,7 @@ def in_engine_order(case, seed: str, stage_index: int = 0) -> dict[str, list[str
 def latest_seed(url: str, case) -> str:
     store_module.forget_stores()
     db = store_module.open_store(url)
-    return db.current_attempt(db.learner_id(LEARNER), case.id).seed
+    return db.current_attempt(learner_of(db, LEARNER), case.id).seed
 
 
 def test_two_attempts_show_different_orders_and_a_reload_keeps_one(browser, tmp_path):
