@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from apptest_support import answer_stage, assert_no_exception, click, page_app, page_text
+from apptest_support import answer_stage, as_learner, assert_no_exception, click, learner_of, page_app, page_text
 from conftest import REPO
 from quiz import store as store_module
 from quiz.content import loader

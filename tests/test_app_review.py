@@ -53,11 +53,11 @@ def test_a_new_learner_sees_no_review_question_only_how_many_are_locked():
         assert case.title not in text and case.id not in text
 
 
-def test_without_a_name_everything_is_locked_and_the_page_says_why():
-    at = page_app("review")
+def test_a_first_visit_has_everything_locked_and_the_page_says_why():
+    at = page_app("review")  # a browser with no record yet
     assert_no_exception(at)
     assert shown_review_question(at)[0] is None
-    assert "Type your display name in the sidebar" in page_text(at)
+    assert "Finish a case on the Cases page and its questions open here" in page_text(at)
 
 
 def test_a_question_opens_once_every_case_it_draws_on_is_finished(database):

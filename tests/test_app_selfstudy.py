@@ -223,9 +223,12 @@ def test_locked_database_gives_a_clear_message(tmp_path, monkeypatch):
     other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
         case = CASES[sorted(CASES)[0]]
-        at = fresh_app(case=case.id, learner="Locked Out")
+        at = fresh_app(case=case.id, learner="Locked Out")  # opening the case writes nothing yet...
         assert_no_exception(at)
-        assert any("locked by another program" in e.value for e in at.error)
+        at = answer_stage(at, case, 0, best)  # ...the first answer does
+        assert_no_exception(at)
+        assert any("locked by another program" in e.value for e in at.error), [e.value for e in at.error]
+        assert not at.get("success") and "Feedback" not in page_text(at)
     finally:
         other.rollback()
         other.close()

@@ -38,6 +38,7 @@ def attempt_seed(url: str, learner: str) -> str:
 
 
 def test_the_page_shows_the_attempts_order_and_a_reload_keeps_it(database):
+    learner_of(store_module.open_store(database), "Ord")  # a learner with a record (a first visit: test_app_identity)
     at = fresh_app(case=CASE.id, learner="Ord")
     assert_no_exception(at)
     seed = attempt_seed(database, "Ord")
