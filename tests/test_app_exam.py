@@ -114,7 +114,6 @@ def test_an_exam_whose_time_ran_out_shows_its_results(database):
 NAVIGATION = """
 import streamlit as st
 from quiz.ui import dashboard, exam
-from learner_support import learner_of
 st.navigation([st.Page(dashboard.render, title="My progress", url_path="progress", default=True), exam.page()]).run()
 """
 
