@@ -18,6 +18,7 @@ COOKIE_MAX_AGE = 2 * 365 * 24 * 3600  # two years: a residency's worth of study 
 KEY_STATE = "learner-key"  # the key, held for this browser session
 COOKIE_WRITTEN = "learner-cookie-written"  # the key this session has written to (or read from) the cookie
 NAME_WIDGET = "learner-name"
+NAME_TYPED = "learner-name-typed"  # what the learner just typed, stored on the next run
 ADOPT_NOTICE = "learner-notice"  # what a resume link did, shown on the page it opened
 PASSCODE_KEY = "class-passcode"  # the instructor's passcode, held in this browser session only
 
@@ -97,7 +98,6 @@ def adopt(pasted: str) -> bool:
                                                    "Check that it was copied whole, from this server's My progress page.")
         return False
     st.session_state[KEY_STATE] = key
-    st.session_state.pop(NAME_WIDGET, None)  # show the adopted record's label
     st.session_state[ADOPT_NOTICE] = ("success", "This browser now continues your progress from the link.")
     return True
 
@@ -140,29 +140,35 @@ def study_learner(store: Store | None) -> int | None:
 
 def _name_box(store: Store, learner: int | None) -> int | None:
     """The optional display name, in the sidebar: a label on this learner's pages, kept with the record
-    (so a page change, a reload or another device keeps it). Typing one creates the record."""
+    (so a page change, a reload or another device keeps it). Typing one creates the record.
+
+    The box always shows the stored label; only an edit by the learner (its ``on_change``) stores one.
+    A page change gives the box a new widget identity, with an empty value: that is never taken for
+    "the learner cleared their name".
+    """
     try:
         stored = store.display_name(learner) if learner is not None else None
-    except StoreError as error:
-        st.error(f"Your progress cannot be read right now. {error}", icon="🛑")
-        return learner
-    if NAME_WIDGET not in st.session_state:
-        st.session_state[NAME_WIDGET] = stored or ""
-    with st.sidebar:
-        typed = st.text_input("Your display name (optional)", key=NAME_WIDGET, max_chars=identity.MAX_NAME,
-                              help="A label for your own pages. Your progress is kept by this browser, not by the "
-                                   "name: someone typing the same name sees nothing of yours.")
-    label = identity.display_label(typed)
-    if label != (stored or ""):
-        try:
+        typed = st.session_state.pop(NAME_TYPED, None)
+        if typed is not None and identity.display_label(typed) != (stored or ""):
+            label = identity.display_label(typed)
             if label:
                 learner = current_learner(store, create=True)
-                store.set_display_name(learner, label)
-            elif learner is not None:
-                store.set_display_name(learner, None)
-        except StoreError as error:
-            st.error(f"Your display name was not saved. {error}", icon="🛑")
+            if learner is not None:
+                stored = store.set_display_name(learner, label)
+    except StoreError as error:
+        st.error(f"Your display name was not saved. {error}", icon="🛑")
+        stored = None
+    st.session_state[NAME_WIDGET] = stored or ""
+    with st.sidebar:
+        st.text_input("Your display name (optional)", key=NAME_WIDGET, max_chars=identity.MAX_NAME,
+                      on_change=_name_typed,
+                      help="A label for your own pages. Your progress is kept by this browser, not by the "
+                           "name: someone typing the same name sees nothing of yours.")
     return learner
+
+
+def _name_typed() -> None:
+    st.session_state[NAME_TYPED] = st.session_state.get(NAME_WIDGET, "")
 
 
 def learner_label(store: Store, learner: int | None) -> str | None:
