@@ -15,11 +15,11 @@ _quiz_log() { echo "== $*" >&2; }
 
 if ! command -v "$QUIZ_PYTHON" >/dev/null 2>&1; then
   echo "error: $QUIZ_PYTHON not found; install Python 3.11 or newer (Debian: apt-get install python3)" >&2
-  exit 1
+  return 1 2>/dev/null || exit 1
 fi
 if ! "$QUIZ_PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "error: $("$QUIZ_PYTHON" -V 2>&1) is too old: this app needs Python 3.11 or newer" >&2
-  exit 1
+  return 1 2>/dev/null || exit 1
 fi
 
 _quiz_make_venv() {
@@ -37,11 +37,11 @@ if [ ! -x "$VENV_DIR/bin/python" ] || ! "$VENV_DIR/bin/python" -c 'import sys' >
       export DEBIAN_FRONTEND=noninteractive
       apt-get update -qq >&2
       apt-get install -y -qq "python${version}-venv" >&2 || apt-get install -y -qq python3-venv >&2
-      _quiz_make_venv || { cat "${TMPDIR:-/tmp}/quiz-venv.err" >&2; exit 1; }
+      _quiz_make_venv || { cat "${TMPDIR:-/tmp}/quiz-venv.err" >&2; return 1 2>/dev/null || exit 1; }
     else
       cat "${TMPDIR:-/tmp}/quiz-venv.err" >&2
       echo "error: $QUIZ_PYTHON cannot make a virtual environment; install python3-venv (as root: apt-get install python3-venv)" >&2
-      exit 1
+      return 1 2>/dev/null || exit 1
     fi
   fi
 fi

@@ -49,6 +49,15 @@ def test_a_missing_python_is_named(tmp_path):
     assert "python3-not-here not found" in done.stderr
 
 
+def test_a_refusal_in_an_interactive_shell_leaves_the_shell_open(tmp_path):
+    """README: ``source scripts/venv.sh`` in one's own shell; a refusal must not close that shell."""
+    script = 'source scripts/venv.sh; echo "shell still open, status $?"'
+    done = subprocess.run(["bash", "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QUIZ_PYTHON": "python3-not-here", "QUIZ_VENV": str(tmp_path / "venv")})
+    assert "python3-not-here not found" in done.stderr
+    assert "shell still open, status 1" in done.stdout
+
+
 def test_the_systemd_unit_is_valid_and_starts_the_app_from_the_venv(tmp_path):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:

@@ -127,15 +127,35 @@ def test_other_seeds_give_other_orders(cases):
 
 
 def test_file_order_has_no_influence(cases):
-    """Permuting the options in the file gives, for the same seed, the very same order on screen."""
+    """Permuting the options in the file gives, for the same seed, the very same order on screen,
+    except that neither file's own order is ever shown (then the draw is rotated by one)."""
     rng = random.Random(7)
+    compared = 0
     for case in cases.values():
         for question in questions(case):
             shuffled = list(question.options)
             rng.shuffle(shuffled)
             moved = question.model_copy(update={"options": shuffled})
+            file_orders = {tuple(o.id for o in question.options), tuple(o.id for o in shuffled)}
             for seed in SEEDS[:5]:
+                drawn = tuple(sorted((o.id for o in question.options), key=lambda i: engine._rank(seed, question.id, i)))
+                if drawn in file_orders:
+                    continue
                 assert ids(moved, seed) == ids(question, seed)
+                compared += 1
+    assert compared > 100
+
+
+def test_the_file_order_is_never_shown(cases):
+    """By construction, not by luck: over many seeds no question shows its options as written."""
+    for case in cases.values():
+        for question in questions(case):
+            in_file = [o.id for o in question.options]
+            for seed in SEEDS:
+                assert ids(question, seed) != in_file, (case.id, question.id, seed)
+    two = Question(id="q", kind="diagnosis", prompt="Which?", answer="a",
+                   options=[Option(id="a", label="A"), Option(id="b", label="B")])
+    assert {tuple(ids(two, seed)) for seed in SEEDS} == {("b", "a")}
 
 
 def test_the_view_and_the_feedback_carry_the_display_order(cases):

@@ -158,8 +158,14 @@ def display_order(question: Question, seed: str) -> tuple[Option, ...]:
     place in the file has no influence at all: the same seed gives the same order on every
     reload and device, another seed an independent one. Options marked ``fixed`` keep the
     index they have in the file ("None of the above" last, numeric ranges in order).
+    When the hash happens to give the file's own order, it is rotated by one place, so a
+    learner never sees the order the author wrote (with two or more free options).
     """
-    free = iter(sorted((o for o in question.options if not o.fixed), key=lambda o: _rank(seed, question.id, o.id)))
+    in_file = [o for o in question.options if not o.fixed]
+    drawn = sorted(in_file, key=lambda o: _rank(seed, question.id, o.id))
+    if len(drawn) > 1 and drawn == in_file:
+        drawn = drawn[1:] + drawn[:1]
+    free = iter(drawn)
     return tuple(o if o.fixed else next(free) for o in question.options)
 
 
