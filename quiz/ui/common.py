@@ -43,9 +43,9 @@ def store() -> Store | None:
 def browser_key() -> str:
     """This browser's learner key: adopted from a resume link, read from the cookie, or made now.
 
-    Kept in the session for every rerun; written to the cookie :data:`COOKIE` (a year or more,
-    SameSite=Lax) so a reload, a restart or a new tab of this browser finds it again. The cookie is
-    read from the request that opened the session (``st.context.cookies``).
+    Kept in the session for every rerun; written to the cookie :data:`COOKIE` (two years, SameSite=Lax)
+    once a record exists, so a reload, a restart or a new tab of this browser finds it again. The
+    cookie is read from the request that opened the session (``st.context.cookies``).
     """
     _adopt_resume_link()
     held = st.session_state.get(KEY_STATE)
@@ -172,6 +172,7 @@ def _name_typed() -> None:
 
 
 def learner_label(store: Store, learner: int | None) -> str | None:
+    """The learner's display name, for their own pages; None without a record or a name."""
     return store.display_name(learner) if learner is not None else None
 
 
