@@ -1,4 +1,4 @@
-"""The ``python -m quiz`` command line for authors: validate, schema, new, init, export, docs."""
+"""The ``python -m quiz`` command line: validate, schema, new, init, export, docs for authors; learners for operators."""
 from __future__ import annotations
 
 import argparse
@@ -155,6 +155,73 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _open_store(url: str | None):
+    from .store import open_store
+
+    return open_store(url or settings.current().database_url)
+
+
+def cmd_learners_list(args: argparse.Namespace) -> int:
+    """Every learner: id, label, whether it is a legacy (name-keyed) record, answers, last answer."""
+    from .store import StoreError
+
+    try:
+        rows = _open_store(args.database).learner_summaries()
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{'id':>5}  {'display name':<24} {'keys':<14} {'answers':>7}  last answer (UTC)")
+    for row in rows:
+        label = row.display_name or "–"
+        keys = ",".join(sorted(set(row.key_kinds))) or f"LEGACY {row.legacy_name!r}"
+        last = f"{row.last_answer:%Y-%m-%d %H:%M}" if row.last_answer else "–"
+        print(f"{row.id:>5}  {label:<24} {keys:<14} {row.answers:>7}  {last}")
+    legacy = sum(1 for r in rows if r.legacy_name is not None)
+    print(f"{len(rows)} learners, {legacy} legacy (from before learner keys)"
+          + ("; hand one to its owner: python -m quiz learners link NAME --url https://your.server" if legacy else ""))
+    return EXIT_OK
+
+
+def cmd_learners_link(args: argparse.Namespace) -> int:
+    """Give a legacy learner (progress kept under a typed name) a key, and print its private resume link."""
+    from . import identity
+    from .store import StoreError
+
+    try:
+        database = _open_store(args.database)
+        found = database.legacy_learners(args.name)
+        if args.id is not None:
+            if args.id not in found:
+                print(f"error: learner {args.id} is not a legacy record named {args.name!r}"
+                      + (f" (matches: {', '.join(map(str, found))})" if found else ""), file=sys.stderr)
+                return EXIT_USAGE
+            found = [args.id]
+        if not found:
+            print(f"error: no legacy record named {args.name!r} (python -m quiz learners list shows them)",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        if len(found) > 1:
+            print(f"error: {len(found)} legacy records match {args.name!r} (ids {', '.join(map(str, found))}): "
+                  "choose one with --id", file=sys.stderr)
+            return EXIT_USAGE
+        learner = found[0]
+        old = next(r.legacy_name for r in database.learner_summaries() if r.id == learner)
+        key = identity.new_key()
+        database.add_key(learner, key, "browser")
+        if not database.display_name(learner):
+            database.set_display_name(learner, old)
+    except (StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    base = (args.url or "").rstrip("/")
+    print(f"linked learner {learner} ({old!r}). Give its owner, privately, this link (or the code):")
+    print(f"{base}/?{identity.RESUME_PARAM}={key}" if base else f"/?{identity.RESUME_PARAM}={key}")
+    print(f"code: {key}")
+    print("Opening the link keeps the progress in that browser; anyone with it can open this record, so send it "
+          "only to its owner.")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m quiz", description="Tools for the vignette content.")
     parser.add_argument("--content", metavar="DIR", help="content folder (default: $QUIZ_CONTENT_DIR or content/)")
@@ -192,6 +259,21 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="change nothing; exit 1 if the reference is out of date")
     docs.add_argument("--file", metavar="FILE", help=argparse.SUPPRESS)
     docs.set_defaults(run=cmd_docs)
+
+    learners_cmd = sub.add_parser("learners", help="for operators: list learners, hand an old name-keyed record "
+                                                   "to its owner")
+    learners_cmd.add_argument("--database", metavar="URL", help="database URL (default: $QUIZ_DATABASE_URL or the "
+                                                                "app's default)")
+    learners_sub = learners_cmd.add_subparsers(dest="learners_command", required=True)
+    listing = learners_sub.add_parser("list", help="every learner: label, keys, answers, last answer")
+    listing.set_defaults(run=cmd_learners_list)
+    link = learners_sub.add_parser("link", help="give a legacy learner (from before learner keys) a private "
+                                                "resume link")
+    link.add_argument("name", metavar="NAME", help="the display name the record was kept under")
+    link.add_argument("--id", type=int, help="the learner id, when several old records match NAME")
+    link.add_argument("--url", metavar="URL", help="the app's address, to print a whole link "
+                                                    "(e.g. https://quiz.example.org)")
+    link.set_defaults(run=cmd_learners_link)
     return parser
 
 

@@ -19,12 +19,31 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
+from . import identity
+
 metadata = sa.MetaData()
 
 learners = sa.Table(
     "learners", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
+    # Before learner keys, the display name a learner typed, and the only thing that found their record.
+    # Such a "legacy learner" has no key until an operator links it (``python -m quiz learners link``).
+    # A learner made since gets a random placeholder (``LEARNER_PREFIX``): the name finds nothing any more.
     sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # The label the learner chose (quiz.identity.display_label); not unique, never used to find a record.
+    sa.Column("display_name", sa.String(80)),
+)
+
+# The keys that open a learner's record: only the SHA-256 of each (quiz.identity.hash_key). A learner
+# may have several: one per browser that adopted a "continue on another device" link shares one key,
+# a sign-in through the institution's identity provider is another.
+learner_keys = sa.Table(
+    "learner_keys", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # "browser" or "oidc"
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -195,6 +214,8 @@ card_reviews = sa.Table(
 visible_attempt = sa.or_(attempts.c.exam_id.is_(None),
                          sa.select(exams.c.id).where(exams.c.id == attempts.c.exam_id, exams.c.finished_at.is_not(None))
                          .correlate_except(exams).exists())
+#: A learner some key opens; learners without one are legacy records (named, from before keys).
+_has_key = sa.select(learner_keys.c.id).where(learner_keys.c.learner_id == learners.c.id).exists()
 #: Attempts the tutor-mode player resumes: never an exam's.
 tutor_attempt = attempts.c.exam_id.is_(None)
 
@@ -329,7 +350,8 @@ def dispose_all() -> None:
 
 #: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
 _ADDED_COLUMNS = ((attempts, "seed"), (class_sessions, "seed"), (review_answers, "case_id"), (attempts, "exam_id"),
-                  (class_sessions, "hide_case"), (class_sessions, "closes_at"), (class_students, "seat_hash"))
+                  (class_sessions, "hide_case"), (class_sessions, "closes_at"), (class_students, "seat_hash"),
+                  (learners, "display_name"))
 
 
 def add_missing_columns(engine: sa.Engine) -> None:
@@ -354,6 +376,22 @@ def add_missing_columns(engine: sa.Engine) -> None:
 def new_seed() -> str:
     """The seed a new attempt or class session draws its option order from: random, unguessable."""
     return secrets.token_hex(16)
+
+
+#: The stored ``name`` of a learner made since keys: random, so no typed name can match it.
+LEARNER_PREFIX = "keyed:"
+
+
+@dataclass(frozen=True)
+class LearnerSummary:
+    """One learner as ``python -m quiz learners list`` shows them."""
+    id: int
+    display_name: str | None
+    legacy_name: str | None  # the old name-key of a record from before keys, until it is linked
+    key_kinds: tuple[str, ...]
+    answers: int
+    created_at: datetime | None
+    last_answer: datetime | None
 
 
 def stored_seed(seed: str | None, kind: str, row_id: int) -> str:
@@ -436,26 +474,123 @@ class Store:
                 self._schema_missing = False
 
     # --- learners -----------------------------------------------------------
-    def learner_id(self, name: str) -> int:
-        """The id of the learner with this display name, created on first use."""
-        name = name.strip()
-        if not name:
-            raise ValueError("A display name is needed to keep your progress.")
+    # A learner is found only by a key (quiz.identity): a browser's random secret or a sign-in subject.
+    # Only its hash is stored. The display name is a label and never finds a record.
+    def learner_for_key(self, key: str, create: bool = False, kind: str = "browser") -> int | None:
+        """The learner this key opens; with ``create``, a new learner for a key never seen (first answer).
+
+        Without ``create`` nothing is written, so opening pages leaves no trace of a visitor.
+        """
+        if not key:
+            raise ValueError("A learner key is needed to keep progress.")
+        digest = identity.hash_key(key)
+        found = self.run(lambda conn: conn.execute(
+            sa.select(learner_keys.c.learner_id).where(learner_keys.c.key_hash == digest)).scalar(), write=False)
+        if found is not None or not create:
+            return found
 
         def work(conn):
-            found = conn.execute(sa.select(learners.c.id).where(learners.c.name == name)).scalar()
-            if found is not None:
-                return found
-            return conn.execute(learners.insert().values(name=name, created_at=now())).inserted_primary_key[0]
+            learner = conn.execute(learners.insert().values(
+                name=f"{LEARNER_PREFIX}{secrets.token_hex(12)}", created_at=now())).inserted_primary_key[0]
+            conn.execute(learner_keys.insert().values(key_hash=digest, learner_id=learner, kind=kind,
+                                                      created_at=now()))
+            return learner
 
         try:
             return self.run(work)
-        except exc.IntegrityError:  # another session created it a moment ago
-            return self.run(lambda conn: conn.execute(sa.select(learners.c.id).where(learners.c.name == name)).scalar_one(), write=False)
+        except exc.IntegrityError:  # another tab of this browser created it a moment ago
+            return self.run(lambda conn: conn.execute(
+                sa.select(learner_keys.c.learner_id).where(learner_keys.c.key_hash == digest)).scalar_one(),
+                write=False)
+
+    def add_key(self, learner_id: int, key: str, kind: str = "browser") -> None:
+        """Let one more key open this learner's record (a resume link for a legacy learner, a sign-in).
+
+        A key that already opens another learner's record is refused: a record is never taken over.
+        """
+        digest = identity.hash_key(key)
+
+        def work(conn):
+            owner = conn.execute(sa.select(learner_keys.c.learner_id).where(learner_keys.c.key_hash == digest)).scalar()
+            if owner == learner_id:
+                return
+            if owner is not None:
+                raise ValueError("This key already opens another learner's progress; nothing was changed.")
+            if conn.execute(sa.select(learners.c.id).where(learners.c.id == learner_id)).scalar() is None:
+                raise ValueError(f"There is no learner with id {learner_id}.")
+            conn.execute(learner_keys.insert().values(key_hash=digest, learner_id=learner_id, kind=kind,
+                                                      created_at=now()))
+
+        try:
+            self.run(work)
+        except exc.IntegrityError:
+            raise ValueError("This key already opens another learner's progress; nothing was changed.") from None
+
+    def key_kind(self, key: str) -> str | None:
+        """How this key was made ("browser", "oidc"), or None for a key that opens nothing."""
+        digest = identity.hash_key(key)
+        return self.run(lambda conn: conn.execute(
+            sa.select(learner_keys.c.kind).where(learner_keys.c.key_hash == digest)).scalar(), write=False)
+
+    def set_display_name(self, learner_id: int, name: str | None) -> str | None:
+        """Store the learner's label, cleaned (quiz.identity.display_label); empty clears it. Returns what was stored."""
+        label = identity.display_label(name) or None
+        self.run(lambda conn: conn.execute(learners.update().where(learners.c.id == learner_id)
+                                           .values(display_name=label)))
+        return label
+
+    def display_name(self, learner_id: int) -> str | None:
+        """The learner's label, or None if they chose none."""
+        return self.run(lambda conn: conn.execute(
+            sa.select(learners.c.display_name).where(learners.c.id == learner_id)).scalar(), write=False)
+
+    def legacy_learners(self, name: str) -> list[int]:
+        """Ids of the learners from before keys (no key yet) whose old name matches ``name`` as a label
+        (quiz.identity.normalise_name): several when "Alice" and "alice" were two records then."""
+        wanted = identity.normalise_name(name)
+        if not wanted:
+            return []
+        rows = self.run(lambda conn: conn.execute(
+            sa.select(learners.c.id, learners.c.name).where(~_has_key).order_by(learners.c.id)).all(), write=False)
+        return [row.id for row in rows if identity.normalise_name(row.name) == wanted]
+
+    def legacy_learner(self, name: str) -> int | None:
+        """The one legacy learner (see :meth:`legacy_learners`) of this name, or None; ValueError if several."""
+        found = self.legacy_learners(name)
+        if len(found) > 1:
+            raise ValueError(f"{len(found)} old records match {name!r} (ids {', '.join(map(str, found))}): "
+                             "choose one with --id.")
+        return found[0] if found else None
+
+    def learner_summaries(self) -> list[LearnerSummary]:
+        """Every learner, for an operator: label, old name if legacy, key kinds, answers and last activity."""
+        answered = (sa.select(attempts.c.learner_id, sa.func.count(answers.c.id).label("answers"),
+                              sa.func.max(answers.c.answered_at).label("last"))
+                    .join(answers, answers.c.attempt_id == attempts.c.id).group_by(attempts.c.learner_id).subquery())
+        query = (sa.select(learners.c.id, learners.c.name, learners.c.display_name, learners.c.created_at,
+                           answered.c.answers, answered.c.last)
+                 .outerjoin(answered, answered.c.learner_id == learners.c.id).order_by(learners.c.id))
+
+        def read(conn):
+            kinds: dict[int, list[str]] = {}
+            for row in conn.execute(sa.select(learner_keys.c.learner_id, learner_keys.c.kind)
+                                    .order_by(learner_keys.c.id)):
+                kinds.setdefault(row.learner_id, []).append(row.kind)
+            return [LearnerSummary(id=row.id, display_name=row.display_name,
+                                   legacy_name=None if row.id in kinds else row.name,
+                                   key_kinds=tuple(kinds.get(row.id, ())), answers=row.answers or 0,
+                                   created_at=as_utc(row.created_at), last_answer=as_utc(row.last))
+                    for row in conn.execute(query)]
+
+        return self.run(read, write=False)
 
     # --- self-study attempts ------------------------------------------------
-    def current_attempt(self, learner_id: int, case_id: str) -> AttemptRecord:
-        """The latest attempt at this case, finished or not (a finished one shows its reveal), or a new one."""
+    def current_attempt(self, learner_id: int, case_id: str, seed: str | None = None) -> AttemptRecord:
+        """The latest attempt at this case, finished or not (a finished one shows its reveal), or a new one.
+
+        ``seed`` is the option order a new attempt keeps: the one a learner without a record was shown
+        before their first answer created it.
+        """
 
         def work(conn):
             row = conn.execute(
@@ -465,38 +600,34 @@ class Store:
             ).first()
             if row is None:
                 new_id = conn.execute(attempts.insert().values(learner_id=learner_id, case_id=case_id, started_at=now(),
-                                                               seed=new_seed())).inserted_primary_key[0]
+                                                               seed=seed or new_seed())).inserted_primary_key[0]
                 row = conn.execute(sa.select(attempts).where(attempts.c.id == new_id)).one()
             return attempt_record(row._mapping)
 
         return self.run(work)
 
-    def resume(self, name: str, case_id: str) -> tuple[int, AttemptRecord, list[dict[str, str]]]:
+    def resume(self, learner_id: int, case_id: str) -> tuple[int, AttemptRecord, list[dict[str, str]]]:
         """Learner id, latest attempt at the case and its committed choices, read in one go.
 
-        The player calls this on every rerun, so the common case (all three exist) costs one
+        The player calls this on every rerun, so the common case (the attempt exists) costs one
         read-only connection; only a first visit writes.
         """
 
         def read(conn):
             row = conn.execute(
-                sa.select(learners.c.id.label("learner"), attempts)
-                .select_from(learners.outerjoin(attempts, sa.and_(attempts.c.learner_id == learners.c.id,
-                                                                   attempts.c.case_id == case_id, tutor_attempt)))
-                .where(learners.c.name == name.strip()).order_by(attempts.c.id.desc()).limit(1)
-            ).first()
-            if row is None or row.id is None:
+                sa.select(attempts).where(attempts.c.learner_id == learner_id, attempts.c.case_id == case_id,
+                                          tutor_attempt).order_by(attempts.c.id.desc()).limit(1)).first()
+            if row is None:
                 return None
             record = attempt_record(row._mapping)
             choices = conn.execute(
                 sa.select(answers.c.stage_index, answers.c.question_id, answers.c.option_id)
                 .where(answers.c.attempt_id == record.id).order_by(answers.c.stage_index, answers.c.id)).all()
-            return row.learner, record, stage_choices(r._mapping for r in choices)
+            return learner_id, record, stage_choices(r._mapping for r in choices)
 
         found = self.run(read, write=False)
         if found is not None:
             return found
-        learner_id = self.learner_id(name)
         return learner_id, self.current_attempt(learner_id, case_id), []
 
     def new_attempt(self, learner_id: int, case_id: str) -> AttemptRecord:

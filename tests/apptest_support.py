@@ -10,29 +10,46 @@ from quiz import store
 from quiz.content.model import Case
 
 from conftest import REPO
+from learner_support import learner_key, learner_of  # noqa: F401  (re-exported for the app tests)
 
 TEXT_ELEMENTS = ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader",
                  "text", "code", "metric", "expander", "toast")
 
 
-def fresh_app(**query: str) -> AppTest:
-    """A new app session (as after a server restart): caches and stores cleared."""
+def as_learner(at: AppTest, name: str) -> AppTest:
+    """Make ``at`` the browser of the learner ``name``, as if its cookie held their key (AppTest cannot
+    send cookies). The name is only the test's handle: the app never sees it."""
+    from quiz.ui import common
+
+    key = learner_key(name)
+    at.session_state[common.KEY_STATE] = key
+    at.session_state[common.COOKIE_WRITTEN] = key  # the cookie "exists": no script to write it
+    return at
+
+
+def fresh_app(learner: str | None = None, **query: str) -> AppTest:
+    """A new app session (as after a server restart): caches and stores cleared; ``learner`` is the
+    browser's learner (:func:`as_learner`), none for a first visit."""
     st.cache_data.clear()
     st.cache_resource.clear()
     store.forget_stores()
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     for key, value in query.items():
         at.query_params[key] = value
+    if learner is not None:
+        as_learner(at, learner)
     return at.run()
 
 
-def page_app(page: str, **query: str) -> AppTest:
+def page_app(page: str, learner: str | None = None, **query: str) -> AppTest:
     """One page module of ``quiz/ui`` run on its own (AppTest cannot follow st.navigation between pages)."""
     st.cache_data.clear()
     store.forget_stores()
     at = AppTest.from_string(f"from quiz.ui import {page}\n{page}.render()\n", default_timeout=60)
     for key, value in query.items():
         at.query_params[key] = value
+    if learner is not None:
+        as_learner(at, learner)
     return at.run()
 
 
@@ -85,7 +102,7 @@ def finish_case(url: str, learner: str, case: Case, choose: Callable) -> None:
     from quiz.play import engine
 
     db = store.open_store(url)
-    record = db.current_attempt(db.learner_id(learner), case.id)
+    record = db.current_attempt(learner_of(db, learner), case.id)
     attempt = engine.start(case, record.seed)
     for index, stage in enumerate(case.stages):
         attempt = engine.commit(case, attempt, index, {q.id: choose(q) for q in stage.questions})

@@ -9,6 +9,7 @@ from quiz.play import engine
 from quiz.store import Store
 
 from class_support import PASSCODE
+from learner_support import learner_of
 
 
 def play_self_study(store: Store, case: Case, name: str, picks: Mapping[str, str], *, stages: int | None = None) -> int:
@@ -17,7 +18,7 @@ def play_self_study(store: Store, case: Case, name: str, picks: Mapping[str, str
     ``picks`` maps question ids to option ids; a question not named gets its key. ``stages``
     stops early (an unfinished attempt). Returns the attempt id.
     """
-    learner = store.learner_id(name)
+    learner = learner_of(store, name)
     record = store.current_attempt(learner, case.id)
     if record.finished_at is not None or store.committed_choices(record.id):
         record = store.new_attempt(learner, case.id)

@@ -54,3 +54,15 @@ def running_app(env: dict[str, str], *, timeout: float = 60.0) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def learner_page(browser, url: str, learner: str, **options):
+    """A page in a new browser context whose cookie holds the test learner's key (learner_support):
+    the same ``learner`` in two contexts is one learner on two devices."""
+    from learner_support import learner_key
+
+    context = browser.new_context(**options)
+    context.add_cookies([{"name": "quiz_learner", "value": learner_key(learner), "url": url}])
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from apptest_support import answer_stage, assert_no_exception, click, page_app, page_text
+from apptest_support import answer_stage, as_learner, assert_no_exception, click, learner_of, page_app, page_text
 from conftest import REPO
 from quiz import store as store_module
 from quiz.content import loader
@@ -65,7 +65,7 @@ def test_an_exam_end_to_end_holds_every_key_back_until_hand_in(database):
     text = page_text(at)
     assert not [t for t in hidden if t in text]
     db = store_module.open_store(database)
-    assert exam.open_exam(db, CASES, db.learner_id("Ana")) is not None  # still running: one case not finished
+    assert exam.open_exam(db, CASES, learner_of(db, "Ana")) is not None  # still running: one case not finished
 
     at.checkbox(key=next(c.key for c in at.checkbox if c.key.endswith("-sure"))).check()
     at = click(at.run(), "Hand in the exam")
@@ -76,14 +76,14 @@ def test_an_exam_end_to_end_holds_every_key_back_until_hand_in(database):
     assert any(o.explanation in text for q in first.stages[0].questions for o in q.options if o.explanation)
     assert second.reveal.diagnosis not in text  # the unfinished one keeps its outcome for a later play
     assert "outcome stays hidden" in text
-    assert exam.open_exam(db, CASES, db.learner_id("Ana")) is None
+    assert exam.open_exam(db, CASES, learner_of(db, "Ana")) is None
     frame = at.dataframe[0].value
     assert len(frame) == len(first.stages) + 1  # a row per committed stage
 
 
 def test_a_restart_resumes_the_running_exam_from_stored_times(database):
     db = store_module.open_store(database)
-    learner = db.learner_id("Ana")
+    learner = learner_of(db, "Ana")
     chosen = two_cases()
     started = store_module.now() - timedelta(minutes=3)
     exam.start(db, CASES, learner, [c.id for c in chosen], time_limit=timedelta(minutes=10), now=started)
@@ -97,7 +97,7 @@ def test_a_restart_resumes_the_running_exam_from_stored_times(database):
 
 def test_an_exam_whose_time_ran_out_shows_its_results(database):
     db = store_module.open_store(database)
-    learner = db.learner_id("Ana")
+    learner = learner_of(db, "Ana")
     chosen = two_cases()
     exam.start(db, CASES, learner, [c.id for c in chosen], time_limit=timedelta(minutes=5),
                now=store_module.now() - timedelta(minutes=6))
@@ -125,7 +125,7 @@ def test_the_weakest_area_button_on_my_progress_starts_an_exam_of_it(database):
     from study_support import T0, play
 
     db = store_module.open_store(database)
-    learner = db.learner_id("Weak")
+    learner = learner_of(db, "Weak")
     for case in CASES.values():  # every case played: wrong throughout on one, right on the rest
         play(db, learner, case, wrong if case.id == sorted(CASES)[0] else best, T0)
     frame = progress.history_frame(db.answer_history(learner), CASES)
@@ -133,7 +133,7 @@ def test_the_weakest_area_button_on_my_progress_starts_an_exam_of_it(database):
     assert area is not None
     store_module.forget_stores()
     at = AppTest.from_string(NAVIGATION, default_timeout=60)
-    at.query_params["learner"] = "Weak"
+    as_learner(at, "Weak")
     at.run()
     assert_no_exception(at)
     text = page_text(at)
@@ -165,7 +165,7 @@ def test_a_late_commit_is_refused_and_the_page_shows_the_results(database, monke
     case = CASES[sorted(CASES)[0]]
     at = choose_and_start(page_app("exam", learner="Ana"), [case])
     db = store_module.open_store(database)
-    [record] = exam.exams_of(db, db.learner_id("Ana"))
+    [record] = exam.exams_of(db, learner_of(db, "Ana"))
     later = record.deadline + timedelta(seconds=1)
     monkeypatch.setattr(exam, "server_now", lambda: later)  # the server's clock, past the deadline
     at = answer_stage(at, case, 0, best)

@@ -10,6 +10,7 @@ from quiz.store import Store
 from apptest_support import answer_stage, assert_no_exception, click, fresh_app, page_text
 from conftest import REPO
 from quiz.content import loader
+from learner_support import learner_of
 
 CONTENT = loader.load_content(REPO / "content")
 CASES = CONTENT.cases
@@ -103,7 +104,7 @@ def test_every_case_with_a_pad_at_every_stage(case_id, database):
     eventual = label(case.reveal.diagnosis_id)
     assert f"**{eventual}** first entered your differential at stage" in text
     db = Store(database)
-    record = db.attempts(db.learner_id("Ada"))[0]
+    record = db.attempts(learner_of(db, "Ada"))[0]
     stored = db.stage_reasoning(record.id)
     assert sorted(stored) == list(range(total))
     for i, stage in enumerate(case.stages):
@@ -121,7 +122,7 @@ def test_the_pad_is_optional_and_the_expert_list_still_follows_the_commit(databa
     assert all(e.reason in text for e in case.stages[0].differential)
     assert "Differential score" not in text
     db = Store(database)
-    record = db.attempts(db.learner_id("Bo"))[0]
+    record = db.attempts(learner_of(db, "Bo"))[0]
     assert db.stage_reasoning(record.id)[0]["pad"] is None
 
 
@@ -139,7 +140,7 @@ def test_progress_shows_calibration_and_where_the_diagnosis_entered(database):
     assert "under-confident" in text
     assert at.dataframe[0].value is not None
     db = Store(database)
-    learner = db.learner_id("Ada")
+    learner = learner_of(db, "Ada")
     frame = progress.with_reasoning(progress.history_frame(db.answer_history(learner), CASES),
                                     db.reasoning_history(learner), CATALOGUE)
     csv = progress.to_csv(frame)

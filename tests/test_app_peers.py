@@ -9,6 +9,7 @@ from quiz import store as store_module
 from quiz.content import loader
 from quiz.play import peers
 from study_support import T0, best, play, wrong
+from learner_support import learner_of
 
 CASES = loader.load_content(REPO / "content").cases
 CASE = CASES[sorted(CASES)[0]]
@@ -25,7 +26,7 @@ def database(tmp_path, monkeypatch):
 def others_played(url, count, pick):
     db = store_module.open_store(url)
     for n in range(count):
-        play(db, db.learner_id(f"Peer {n}"), CASE, pick, T0, stages=1)
+        play(db, learner_of(db, f"Peer {n}"), CASE, pick, T0, stages=1)
 
 
 def commit_first_stage(learner="Viewer"):

@@ -11,6 +11,7 @@ from quiz import store as store_module
 from quiz.content import loader
 from quiz.play import engine, schedule
 from study_support import T0, play
+from learner_support import learner_of
 
 CONTENT = loader.load_content(REPO / "content")
 CASES, BANK = CONTENT.cases, CONTENT.bank.review
@@ -52,11 +53,11 @@ def test_a_new_learner_sees_no_review_question_only_how_many_are_locked():
         assert case.title not in text and case.id not in text
 
 
-def test_without_a_name_everything_is_locked_and_the_page_says_why():
-    at = page_app("review")
+def test_a_first_visit_has_everything_locked_and_the_page_says_why():
+    at = page_app("review")  # a browser with no record yet
     assert_no_exception(at)
     assert shown_review_question(at)[0] is None
-    assert "Type your display name in the sidebar" in page_text(at)
+    assert "Finish a case on the Cases page and its questions open here" in page_text(at)
 
 
 def test_a_question_opens_once_every_case_it_draws_on_is_finished(database):
@@ -65,7 +66,7 @@ def test_a_question_opens_once_every_case_it_draws_on_is_finished(database):
         finish_case(database, "Half", CASES[case_id], wrong)  # finishing counts, not the score
     started = CASES[min(set(CASES) - finished)]  # one stage committed, not finished: it does not count
     db = store_module.open_store(database)
-    record = db.current_attempt(db.learner_id("Half"), started.id)
+    record = db.current_attempt(learner_of(db, "Half"), started.id)
     attempt = engine.commit(started, engine.start(started, record.seed), 0,
                             {q.id: q.answer for q in started.stages[0].questions})
     db.record_stage(record.id, 0, started.stages[0].kind, engine.results(started, attempt, 0))
@@ -157,7 +158,7 @@ def test_a_due_item_answered_shows_its_next_due_date_and_only_earlier_findings(d
     at.run()
     assert_no_exception(at)
     db = store_module.open_store(database)
-    [card] = [i for i in schedule.items(db, db.learner_id("Due")) if i.question_id == question.id]
+    [card] = [i for i in schedule.items(db, learner_of(db, "Due")) if i.question_id == question.id]
     expected = f"Next review of this question: **{'due today at ' + f'{card.due:%H:%M} UTC' if card.due.date() == store_module.now().date() else f'{card.due:%Y-%m-%d}'}**"
     assert expected in page_text(at)
     assert card.due > store_module.now()
@@ -175,7 +176,7 @@ def test_an_item_leaves_the_missed_list_when_the_schedule_says_so(database):
                                                                   schedule.utc(probe[-1].due))))
     shift = store_module.now() - schedule.utc(probe[-1].due) - timedelta(hours=1)
     db = store_module.open_store(database)
-    learner = db.learner_id("Spaced")
+    learner = learner_of(db, "Spaced")
     play(db, learner, case, lambda q: wrong(q) if q == question else best(q), T0 + shift)  # missed long ago
     for card in probe[:-1]:  # right at each due date since
         schedule.record_review(db, learner, case.id, question.id, 1.0, now=schedule.utc(card.due) + shift)

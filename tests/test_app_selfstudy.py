@@ -10,6 +10,7 @@ from apptest_support import (answer_stage, page_app, assert_no_exception, click,
                               key_texts, page_text, reveal_texts, texts_of_stage)
 from conftest import REPO
 from quiz.content import loader
+from learner_support import learner_of
 
 CASES = loader.load_content(REPO / "content").cases
 
@@ -121,7 +122,7 @@ def test_double_commit_counts_once(database):
     at.run()
     # The same stale form submitted again (a double click) changes nothing.
     store = store_module.open_store(database)
-    learner = store.learner_id("Lin")
+    learner = learner_of(store, "Lin")
     attempt = store.current_attempt(learner, case.id)
     before = store.committed_choices(attempt.id)
     assert store.record_stage(attempt.id, 0, "presentation", engine.results(case, engine.replay(case, before, attempt.seed), 0)) is False
@@ -222,9 +223,12 @@ def test_locked_database_gives_a_clear_message(tmp_path, monkeypatch):
     other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
         case = CASES[sorted(CASES)[0]]
-        at = fresh_app(case=case.id, learner="Locked Out")
+        at = fresh_app(case=case.id, learner="Locked Out")  # opening the case writes nothing yet...
         assert_no_exception(at)
-        assert any("locked by another program" in e.value for e in at.error)
+        at = answer_stage(at, case, 0, best)  # ...the first answer does
+        assert_no_exception(at)
+        assert any("locked by another program" in e.value for e in at.error), [e.value for e in at.error]
+        assert not at.get("success") and "Feedback" not in page_text(at)
     finally:
         other.rollback()
         other.close()

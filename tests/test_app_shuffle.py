@@ -8,6 +8,7 @@ from conftest import REPO
 from quiz import store as store_module
 from quiz.content import loader
 from quiz.play import engine
+from learner_support import learner_of
 
 CASES = loader.load_content(REPO / "content").cases
 CASE = CASES[sorted(CASES)[0]]
@@ -33,10 +34,11 @@ def expected(seed: str, stage_index: int = 0) -> dict[str, list[str]]:
 
 def attempt_seed(url: str, learner: str) -> str:
     db = store_module.open_store(url)
-    return db.current_attempt(db.learner_id(learner), CASE.id).seed
+    return db.current_attempt(learner_of(db, learner), CASE.id).seed
 
 
 def test_the_page_shows_the_attempts_order_and_a_reload_keeps_it(database):
+    learner_of(store_module.open_store(database), "Ord")  # a learner with a record (a first visit: test_app_identity)
     at = fresh_app(case=CASE.id, learner="Ord")
     assert_no_exception(at)
     seed = attempt_seed(database, "Ord")

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import REPO
 from quiz.content import loader
-from streamlit_server import running_app
+from streamlit_server import learner_page, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +19,8 @@ def test_flag_a_question_hand_in_and_find_it_flagged(browser, tmp_path):
     shots = os.environ.get("QUIZ_SCREENSHOTS")
     env = {"QUIZ_DATABASE_URL": f"sqlite:///{tmp_path / 'exam.sqlite3'}"}
     with running_app(env) as url:
-        page = browser.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(f"{url}/exam?learner=Flagger")
+        page = learner_page(browser, url, "Flagger")
+        page.goto(f"{url}/exam")
         page.get_by_role("heading", name="Exam").wait_for()
         page.get_by_test_id("stMultiSelect").first.click()
         page.get_by_role("option", name=case.title).click()
@@ -40,9 +39,9 @@ def test_flag_a_question_hand_in_and_find_it_flagged(browser, tmp_path):
         form.get_by_role("button", name="Commit answers").click()
         page.get_by_text("Stage 2 of", exact=False).first.wait_for()
         assert page.get_by_text("Correct: this is the best answer.").count() == 0  # no feedback in an exam
-        phone = browser.new_page(viewport={"width": 390, "height": 844})  # another device: the exam resumes
-        phone.set_default_timeout(30_000)
-        phone.goto(f"{url}/exam?learner=Flagger")
+        # another device of the same learner (its cookie holds the same key): the exam resumes
+        phone = learner_page(browser, url, "Flagger", viewport={"width": 390, "height": 844})
+        phone.goto(f"{url}/exam")
         phone.get_by_text("Time left").wait_for()
         phone.get_by_text("Stage 2 of", exact=False).first.wait_for()
         assert phone.get_by_text("🚩 Flagged:", exact=False).count() == 1

@@ -31,7 +31,7 @@ def test_pad_on_a_phone(browser, tmp_path):
     with running_app(env) as url:
         page = browser.new_page(viewport=PHONE)
         page.set_default_timeout(30_000)
-        page.goto(f"{url}/?case={case.id}&learner=Phone%20Resident")
+        page.goto(f"{url}/?case={case.id}")
         page.get_by_role("heading", name=case.title).wait_for()
         box = page.get_by_test_id("stMultiSelect").first
         box.locator("input").click()

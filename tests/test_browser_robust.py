@@ -68,7 +68,7 @@ def test_a_phone_sees_each_new_stage_and_the_reveal_from_the_top(browser, tmp_pa
     with running_app(env) as url:
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.set_default_timeout(30_000)
-        page.goto(f"{url}/?case={LIVER.id}&learner=Phone%20Resident")
+        page.goto(f"{url}/?case={LIVER.id}")
         page.get_by_role("heading", name=LIVER.title).wait_for()
         # B4: the liver tests are a table inside their list item, the PET sites a nested list
         page.locator("li table").filter(has_text="Alkaline phosphatase").wait_for()

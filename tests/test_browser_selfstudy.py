@@ -20,7 +20,7 @@ def test_deep_link_play_to_reveal(browser, tmp_path):
     with running_app(env) as url:
         page = browser.new_page()
         page.set_default_timeout(30_000)
-        page.goto(f"{url}/?case={case.id}&learner=Browser%20Resident")
+        page.goto(f"{url}/?case={case.id}")
         page.get_by_role("heading", name=case.title).wait_for()
         for index, stage in enumerate(case.stages):
             page.get_by_text(f"Stage {index + 1} of {len(case.stages)}", exact=False).first.wait_for()

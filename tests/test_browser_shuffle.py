@@ -10,7 +10,8 @@ from conftest import REPO
 from quiz import store as store_module
 from quiz.content import loader
 from quiz.play import engine
-from streamlit_server import running_app
+from streamlit_server import learner_page, running_app
+from learner_support import learner_of
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,7 @@ def in_engine_order(case, seed: str, stage_index: int = 0) -> dict[str, list[str
 def latest_seed(url: str, case) -> str:
     store_module.forget_stores()
     db = store_module.open_store(url)
-    return db.current_attempt(db.learner_id(LEARNER), case.id).seed
+    return db.current_attempt(learner_of(db, LEARNER), case.id).seed
 
 
 def test_two_attempts_show_different_orders_and_a_reload_keeps_one(browser, tmp_path):
@@ -50,9 +51,9 @@ def test_two_attempts_show_different_orders_and_a_reload_keeps_one(browser, tmp_
     database = f"sqlite:///{tmp_path / 'shuffle.sqlite3'}"
     shots = os.environ.get("QUIZ_SCREENSHOTS")
     with running_app({"QUIZ_DATABASE_URL": database}) as url:
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.set_default_timeout(30_000)
-        page.goto(f"{url}/?case={case.id}&learner={LEARNER.replace(' ', '%20')}")
+        learner_of(store_module.open_store(database), LEARNER)  # a learner with a record: the page opens its attempt
+        page = learner_page(browser, url, LEARNER, viewport={"width": 1366, "height": 900})
+        page.goto(f"{url}/?case={case.id}")
         page.get_by_role("heading", name=case.title).wait_for()
         first = displayed(page, case)
         seed = latest_seed(database, case)
@@ -63,9 +64,10 @@ def test_two_attempts_show_different_orders_and_a_reload_keeps_one(browser, tmp_
         page.get_by_role("heading", name=case.title).wait_for()
         assert displayed(page, case) == first  # the same attempt: the same order
 
-        phone = browser.new_page(viewport={"width": 390, "height": 844})  # another device, same attempt
+        # another device of the same learner, the same attempt
+        phone = learner_page(browser, url, LEARNER, viewport={"width": 390, "height": 844})
         phone.set_default_timeout(30_000)
-        phone.goto(f"{url}/?case={case.id}&learner={LEARNER.replace(' ', '%20')}")
+        phone.goto(f"{url}/?case={case.id}")
         phone.get_by_role("heading", name=case.title).wait_for()
         assert displayed(phone, case) == first
         if shots:

@@ -519,17 +519,17 @@ def test_a_short_passcode_is_refused_at_start(database, monkeypatch):
 def test_a_case_in_class_is_hidden_from_self_study_until_the_final_reveal(database):
     """S1: with the class at stage 1, a student played the case in self-study and read the key."""
     host, code = open_session("start", "open")  # the instructor keeps the default
-    spy = ok(page("library", "", case=CASE.id, learner="spy"))
+    spy = ok(page("library", "", case=CASE.id))
     assert "in use by a live class" in page_text(spy)
     assert not spy.radio and not [b for b in spy.button if b.label == "Commit answers"]
-    library = ok(page("library", "", learner="spy"))
+    library = ok(page("library", ""))
     assert "In use by a live class" in page_text(library)
     for index in range(TOTAL):
         if index:
             host = host_do(host, "open")
         host = host_do(host_do(host, "reveal"), "advance")
     assert "REVEALED diagnosis" in page_text(host)
-    after = ok(page("library", "", case=CASE.id, learner="spy"))
+    after = ok(page("library", "", case=CASE.id))
     assert after.radio and "in use by a live class" not in page_text(after)
     assert instructor().toggle(key="class-hide-case").value is True, "hiding is on by default"
 

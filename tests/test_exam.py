@@ -12,6 +12,7 @@ from quiz.play import engine, exam, progress, schedule
 from quiz.store import Store
 
 from study_support import T0, best, choices, play, texts, walk, withheld_texts, wrong
+from learner_support import learner_of
 
 
 @pytest.fixture(params=BACKENDS)
@@ -26,7 +27,7 @@ def two(cases):
 
 def test_clock_resumes_from_stored_times_after_a_restart_and_time_up_refuses_commits(url, cases, two):
     store = Store(url)
-    learner = store.learner_id("examinee")
+    learner = learner_of(store, "examinee")
     first = cases[two[0]]
     state = exam.start(store, cases, learner, two, time_limit=timedelta(minutes=30), now=T0)
     exam_id = state.exam.id
@@ -68,7 +69,7 @@ def test_clock_resumes_from_stored_times_after_a_restart_and_time_up_refuses_com
 
 def test_untimed_exam_has_no_clock_and_ends_with_its_last_commit(url, cases, two):
     store = Store(url)
-    learner = store.learner_id("untimed")
+    learner = learner_of(store, "untimed")
     state = exam.start(store, cases, learner, two[:1], now=T0)
     case = cases[two[0]]
     assert exam.remaining(state.exam, T0 + timedelta(days=3)) is None
@@ -83,7 +84,7 @@ def test_untimed_exam_has_no_clock_and_ends_with_its_last_commit(url, cases, two
 
 def test_exam_view_withholds_every_result_until_the_end(url, cases, two):
     store = Store(url)
-    learner = store.learner_id("no-peeking")
+    learner = learner_of(store, "no-peeking")
     case = cases[two[0]]
     state = exam.start(store, cases, learner, (case.id,), time_limit=timedelta(hours=1), now=T0)
     secret = withheld_texts(case)
@@ -103,7 +104,7 @@ def test_exam_view_withholds_every_result_until_the_end(url, cases, two):
 
     # Nothing of the running exam reaches the learner's history, library status, tutor mode or review cards.
     assert store.answer_history(learner) == [] and store.attempts(learner) == []
-    _id, tutor_record, tutor_choices = store.resume("no-peeking", case.id)
+    _id, tutor_record, tutor_choices = store.resume(learner_of(store, "no-peeking"), case.id)
     assert tutor_choices == [] and tutor_record.id not in state.attempt_ids.values()
     schedule.sync(store, learner, now=T0 + timedelta(minutes=30))
     assert schedule.items(store, learner) == []
@@ -123,7 +124,7 @@ def test_exam_view_withholds_every_result_until_the_end(url, cases, two):
 
 def test_flags_are_kept_per_question_and_listed_at_the_end(url, cases, two):
     store = Store(url)
-    learner = store.learner_id("flagger")
+    learner = learner_of(store, "flagger")
     case = cases[two[0]]
     state = exam.start(store, cases, learner, two, time_limit=timedelta(hours=1), now=T0)
     first_q, later_q = case.stages[0].questions[0].id, case.stages[2].questions[0].id
@@ -144,7 +145,7 @@ def test_flags_are_kept_per_question_and_listed_at_the_end(url, cases, two):
 
 def test_an_exam_is_its_learners_alone(url, cases, two):
     store = Store(url)
-    owner, other = store.learner_id("owner"), store.learner_id("other")
+    owner, other = learner_of(store, "owner"), learner_of(store, "other")
     state = exam.start(store, cases, owner, two, now=T0)
     case = cases[two[0]]
     for move in (lambda: exam.view(store, cases, state.exam.id, other),
@@ -159,7 +160,7 @@ def test_an_exam_is_its_learners_alone(url, cases, two):
 def test_tutor_mode_leaves_an_exams_attempts_alone(url, cases, two):
     """Starting over in tutor mode drops unanswered tutor attempts only, never an exam's."""
     store = Store(url)
-    learner = store.learner_id("both-modes")
+    learner = learner_of(store, "both-modes")
     state = exam.start(store, cases, learner, two, now=T0)
     tutor = store.new_attempt(learner, two[1])
     assert tutor.id not in state.attempt_ids.values()
@@ -169,7 +170,7 @@ def test_tutor_mode_leaves_an_exams_attempts_alone(url, cases, two):
 
 def test_commits_follow_the_engine_rules(url, cases, two):
     store = Store(url)
-    learner = store.learner_id("rules")
+    learner = learner_of(store, "rules")
     case = cases[two[0]]
     state = exam.start(store, cases, learner, two, now=T0)
     with pytest.raises(engine.EngineError, match="not open yet"):
@@ -206,7 +207,7 @@ def test_choosing_a_set_is_seeded_and_filtered(cases):
 
 def test_open_exam_ends_the_expired_ones(url, cases, two):
     store = Store(url)
-    learner = store.learner_id("returning")
+    learner = learner_of(store, "returning")
     old = exam.start(store, cases, learner, two, time_limit=timedelta(minutes=10), now=T0)
     assert exam.open_exam(store, cases, learner, now=T0 + timedelta(minutes=5)) == old.exam.id
     assert exam.open_exam(store, cases, learner, now=T0 + timedelta(minutes=11)) is None
@@ -216,7 +217,7 @@ def test_open_exam_ends_the_expired_ones(url, cases, two):
 def test_weakest_area_exam(url, cases, two):
     """Right diagnoses and wrong next steps: the weakest area is the next step, and its exam can be sat."""
     store = Store(url)
-    learner = store.learner_id("weak")
+    learner = learner_of(store, "weak")
     for case_id in two:
         play(store, learner, cases[case_id], lambda q: best(q) if q.kind == "diagnosis" else wrong(q), T0)
     frame = progress.history_frame(store.answer_history(learner), cases)
@@ -249,13 +250,13 @@ def test_old_database_gets_the_exam_column(tmp_path, cases):
     Store(url)  # a second start is a no-op
     assert "exam_id" in {c["name"] for c in sa.inspect(store.engine).get_columns("attempts")}
     assert [r.id for r in store.attempts(1)] == [1]
-    assert store.resume("Old", sorted(cases)[0])[1].id == 1
+    assert store.resume(1, sorted(cases)[0])[1].id == 1
 
 
 def test_a_commit_after_another_tab_handed_in_is_refused(url, cases, two):
     """Tab 1 read the exam as running; tab 2 hands it in; tab 1's commit must not slip in afterwards."""
     store = Store(url)
-    learner = store.learner_id("two-tabs")
+    learner = learner_of(store, "two-tabs")
     case = cases[two[0]]
     state = exam.start(store, cases, learner, two, now=T0)
     stale = exam._load(store, cases, state.exam.id, learner)  # what tab 1 read

@@ -11,6 +11,7 @@ from quiz import item_store
 from quiz import store as store_module
 from quiz.item_store import CLASS, SELF_STUDY, CohortError
 from quiz.play import item_analysis as ia
+from learner_support import learner_of
 
 CASE = factories.load_case()
 OTHER = factories.load_case(factories.case_dict("other-lump", stages=1))
@@ -113,7 +114,7 @@ def test_a_first_attempt_in_an_exam_counts_once_the_exam_has_ended(store):
     from quiz.play import exam
 
     cases = {CASE.id: CASE}
-    learner = store.learner_id("Eve")
+    learner = learner_of(store, "Eve")
     state = exam.start(store, cases, learner, [CASE.id])
     exam.commit(store, cases, state.exam.id, learner, CASE.id, 0,
                 {"s1-diagnosis": "lipoma", "s1-next-step": "mri"})

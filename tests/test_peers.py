@@ -11,6 +11,7 @@ from quiz.play import engine, exam, peers
 from quiz.store import Store
 
 from study_support import T0, best, choices, play, wrong
+from learner_support import learner_of
 
 
 @pytest.fixture(params=BACKENDS)
@@ -29,7 +30,7 @@ def option(question, n: int) -> str:
 
 
 def first_stage(store, name: str, case, pick, at):
-    learner = store.learner_id(name)
+    learner = learner_of(store, name)
     play(store, learner, case, pick, at, stages=1)
     return learner
 

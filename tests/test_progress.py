@@ -6,6 +6,7 @@ import pytest
 from class_support import BACKENDS, database_url
 from quiz.play import engine, progress
 from quiz.store import Store
+from learner_support import learner_of
 
 
 @pytest.fixture(params=BACKENDS)
@@ -15,7 +16,7 @@ def url(request, tmp_path):
 
 
 def play(store, learner, case, pick):
-    learner_id = store.learner_id(learner)
+    learner_id = learner_of(store, learner)
     record = store.current_attempt(learner_id, case.id)
     attempt = engine.start(case, record.seed)
     for index, stage in enumerate(case.stages):
@@ -52,15 +53,15 @@ def test_accuracy_status_and_mistakes(url, cases):
 def test_resume_and_new_attempt(url, cases):
     store = Store(url)
     case = cases[sorted(cases)[0]]
-    learner_id, record, choices = store.resume("Bo", case.id)
+    learner_id, record, choices = store.resume(learner_of(store, "Bo"), case.id)
     assert choices == []
     attempt = engine.commit(case, engine.start(case, record.seed), 0, {q.id: q.answer for q in case.stages[0].questions})
     assert store.record_stage(record.id, 0, "presentation", engine.results(case, attempt, 0))
     again = Store(url)  # another process on the same database
-    same_learner, same_record, stored = again.resume("Bo", case.id)
+    same_learner, same_record, stored = again.resume(learner_of(again, "Bo"), case.id)
     assert (same_learner, same_record.id) == (learner_id, record.id)
     assert same_record.seed == record.seed  # the option order survives a restart
     assert engine.replay(case, stored, same_record.seed) == attempt
     fresh = again.new_attempt(learner_id, case.id)
     assert fresh.seed != record.seed  # a new attempt draws a new order
-    assert fresh.id != record.id and again.resume("Bo", case.id)[2] == []
+    assert fresh.id != record.id and again.resume(learner_of(again, "Bo"), case.id)[2] == []

@@ -11,6 +11,7 @@ from quiz.play import engine, exam, schedule
 from quiz.store import Store
 
 from study_support import T0, best, choices, play, wrong
+from learner_support import learner_of
 
 
 @pytest.fixture(params=BACKENDS)
@@ -56,7 +57,7 @@ def test_which_first_answers_start_a_card():
 
 def test_due_dates_of_a_missed_case_question_are_fsrs_own(url, cases):
     store = Store(url)
-    learner = store.learner_id("spacer")
+    learner = learner_of(store, "spacer")
     case = cases[sorted(cases)[0]]
     play(store, learner, case, lambda q: wrong(q) if q.id == case.stages[0].questions[0].id else best(q), T0)
     schedule.sync(store, learner, now=T0)
@@ -98,7 +99,7 @@ def test_due_today_follows_the_learners_day(cases):
 def test_a_correct_retry_moves_an_item_on_and_it_leaves_the_missed_list_when_learned(url, cases):
     """Review B6: a correct retry used to leave the item listed for ever."""
     store = Store(url)
-    learner = store.learner_id("retrier")
+    learner = learner_of(store, "retrier")
     case = cases[sorted(cases)[1]]
     question = case.stages[1].questions[0]
     play(store, learner, case, lambda q: wrong(q) if q.id == question.id else best(q), T0)
@@ -130,7 +131,7 @@ def test_a_correct_retry_moves_an_item_on_and_it_leaves_the_missed_list_when_lea
 
 def test_each_answer_counts_once_and_old_right_answers_never_later(url, cases):
     store = Store(url)
-    learner = store.learner_id("once")
+    learner = learner_of(store, "once")
     case = cases[sorted(cases)[2]]
     play(store, learner, case, best, T0)  # all right, no card
     schedule.sync(store, learner, now=T0)
@@ -147,7 +148,7 @@ def test_each_answer_counts_once_and_old_right_answers_never_later(url, cases):
 
 def test_exam_answers_count_when_the_exam_ends(url, cases):
     store = Store(url)
-    learner = store.learner_id("examined")
+    learner = learner_of(store, "examined")
     case = cases[sorted(cases)[0]]
     state = exam.start(store, cases, learner, (case.id,), time_limit=timedelta(hours=1), now=T0)
     exam.commit(store, cases, state.exam.id, learner, case.id, 0, choices(case.stages[0], wrong),
@@ -165,7 +166,7 @@ def test_exam_answers_count_when_the_exam_ends(url, cases):
 
 def test_review_bank_questions_are_items_too(url, content):
     store = Store(url)
-    learner = store.learner_id("quick")
+    learner = learner_of(store, "quick")
     question = content.bank.review[0]
     assert schedule.record_review(store, learner, None, question.id, 1.0, "high", now=T0) is None  # known: no card
     item = schedule.record_review(store, learner, None, question.id, 1.0, "low", now=T0 + timedelta(minutes=1))
@@ -175,7 +176,7 @@ def test_review_bank_questions_are_items_too(url, content):
 
 def test_reset_forgets_cards_and_exams(url, cases):
     store = Store(url)
-    learner = store.learner_id("forgetful")
+    learner = learner_of(store, "forgetful")
     case = cases[sorted(cases)[0]]
     play(store, learner, case, wrong, T0)
     exam.start(store, cases, learner, (case.id,), now=T0)

@@ -6,6 +6,7 @@ import pytest
 from class_support import BACKENDS, database_url
 from quiz.play import differential, engine
 from quiz.store import Store
+from learner_support import learner_of
 
 
 @pytest.fixture(params=BACKENDS)
@@ -17,7 +18,7 @@ def test_reasoning_is_stored_with_the_answers_and_refused_with_them(url, cases, 
     catalogue = content.catalogue
     case = cases[sorted(cases)[0]]
     store = Store(url)
-    learner = store.learner_id("Ada")
+    learner = learner_of(store, "Ada")
     record = store.current_attempt(learner, case.id)
     attempt = engine.commit(case, engine.start(case, record.seed), 0, {q.id: q.answer for q in case.stages[0].questions})
     eventual = case.reveal.diagnosis_id

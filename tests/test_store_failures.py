@@ -17,8 +17,9 @@ from quiz.content import loader
 
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import answer_stage, assert_no_exception, fresh_app, page_app, page_text
+from apptest_support import answer_stage, as_learner, assert_no_exception, fresh_app, page_app, page_text
 from conftest import REPO
+from learner_support import learner_of
 
 CASES = loader.load_content(REPO / "content").cases
 CASE = CASES[min(CASES, key=lambda c: len(CASES[c].stages))]
@@ -68,8 +69,11 @@ def another_visit(page: str | None = None, **query: str) -> AppTest:
     """A new browser session on the same running server: the open store (its pool) is kept."""
     at = (AppTest.from_file(str(REPO / "app.py"), default_timeout=60) if page is None else
           AppTest.from_string(f"from quiz.ui import {page}\n{page}.render()\n", default_timeout=60))
+    learner = query.pop("learner", None)
     for key, value in query.items():
         at.query_params[key] = value
+    if learner is not None:
+        as_learner(at, learner)
     return at.run()
 
 
@@ -86,13 +90,13 @@ def stored_answers(path: Path) -> int:
 
 def test_f11_a_write_after_the_file_was_deleted_is_refused_not_lost(database):
     store = store_module.open_store(f"sqlite:///{database}")
-    learner = store.learner_id("Alice")
+    learner = learner_of(store, "Alice")
     for path in database_files(database):
         path.unlink()  # rm progress.sqlite3*
     with pytest.raises(store_module.StoreError, match="deleted or replaced while the app was running"):
         store.current_attempt(learner, CASE.id)
     # afterwards the app goes on with a new file at the path, and what it stores is really there
-    again = store.learner_id("Alice")
+    again = learner_of(store, "Alice")
     store.current_attempt(again, CASE.id)
     engine = sa.create_engine(f"sqlite:///{database}")
     with engine.connect() as conn:
@@ -121,20 +125,20 @@ def test_f11_the_player_never_shows_feedback_for_answers_it_could_not_store(data
 
 def test_a_read_only_database_is_reported_as_a_permissions_problem(database):
     store = store_module.open_store(f"sqlite:///{database}")
-    store.learner_id("Reader")
+    learner_of(store, "Reader")
     make_read_only(database)
     with pytest.raises(store_module.StoreError) as error:
-        store.learner_id("Writer")
+        learner_of(store, "Writer")
     message = str(error.value)
     assert "cannot be written" in message and "permissions" in message, message
     assert "disk i/o error" not in message.lower()
     release(database)
-    assert store.learner_id("Writer")  # and it works again once the file is writable
+    assert learner_of(store, "Writer")  # and it works again once the file is writable
 
 
 def test_a_full_disk_is_said_in_words(database):
     store = store_module.open_store(f"sqlite:///{database}")
-    store.learner_id("Before")
+    learner_of(store, "Before")
 
     def tiny(dbapi_connection, _record):  # SQLite's own "database or disk is full", from a page quota
         dbapi_connection.execute("PRAGMA max_page_count = 1")
@@ -158,7 +162,9 @@ def test_f10_pages_with_a_read_only_database_show_a_message_not_a_traceback(data
     at = page_app(page, learner="First")  # the store is open and the database fine
     assert_no_exception(at)
     make_read_only(database)
-    at = another_visit(page, learner="Second")  # a new name: the page has to write
+    at = another_visit(page, learner="Second")  # a new browser: opening a page writes nothing...
+    assert_no_exception(at)
+    at.text_input(key="learner-name").input("Second").run()  # ...typing a display name does
     assert_no_exception(at)
     shown = " ".join(e.value for e in (*at.error, *at.warning))
     assert "cannot be written" in shown and "permissions" in shown, shown
@@ -170,6 +176,7 @@ def test_f10_the_whole_app_catches_a_database_failure_on_any_page(database):
     fresh_app(learner="First")
     make_read_only(database)
     at = another_visit(learner="Second")
+    at.text_input(key="learner-name").input("Second").run()
     assert_no_exception(at)
     assert any("permissions" in e.value for e in (*at.error, *at.warning))
 

@@ -10,6 +10,7 @@ from quiz import classroom
 from quiz import store as store_module
 from quiz.play import engine
 from quiz.store import Store
+from learner_support import learner_of
 
 
 @pytest.fixture(params=BACKENDS)
@@ -46,11 +47,11 @@ def old_database(url: str) -> dict[str, int]:
 
 def test_every_new_attempt_draws_its_own_seed(url):
     store = Store(url)
-    learner = store.learner_id("Seeds")
+    learner = learner_of(store, "Seeds")
     first = store.current_attempt(learner, factories.CASE_ID)
     assert len(first.seed) == 32
     assert store.current_attempt(learner, factories.CASE_ID).seed == first.seed  # a reload: same attempt, same order
-    assert store.resume("Seeds", factories.CASE_ID)[1].seed == first.seed
+    assert store.resume(learner, factories.CASE_ID)[1].seed == first.seed
     store_module.forget_stores()
     assert Store(url).attempts(learner)[0].seed == first.seed  # a restart, or another device
     again = store.new_attempt(learner, factories.CASE_ID)
@@ -63,7 +64,7 @@ def test_an_old_database_gains_the_columns_and_its_rows_keep_a_stable_order(url)
     [old] = store.attempts(made["learner"])
     assert old.id == made["attempt"] and old.seed == f"attempt-{made['attempt']}"
     store_module.forget_stores()
-    assert Store(url).resume("Old", factories.CASE_ID)[1].seed == old.seed
+    assert Store(url).resume(made["learner"], factories.CASE_ID)[1].seed == old.seed
     fresh = store.new_attempt(made["learner"], factories.CASE_ID)
     assert len(fresh.seed) == 32
     session = classroom.session_state(store, made["session"])

@@ -10,13 +10,14 @@ from quiz.play import progress
 from quiz.store import Store
 
 from study_support import T0, best, play, wrong
+from learner_support import learner_of
 
 
 @pytest.fixture
 def history(tmp_path, cases):
     """Two real cases played: every diagnosis right, every next step wrong."""
     store = Store(f"sqlite:///{tmp_path / 'weak.sqlite3'}")
-    learner = store.learner_id("weak-learner")
+    learner = learner_of(store, "weak-learner")
     ids = sorted(cases)[:2]
     for case_id in ids:
         play(store, learner, cases[case_id], lambda q: best(q) if q.kind == "diagnosis" else wrong(q), T0)

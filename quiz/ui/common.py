@@ -1,17 +1,25 @@
-"""What every page needs: settings, the content folder, the store and the learner's name."""
+"""What every page needs: settings, the content folder, the store and who the learner is."""
 from __future__ import annotations
 
+import json
 import time
 
 import streamlit as st
 
-from .. import classroom, settings
+from .. import classroom, identity, settings
 from ..content import loader
 from ..content.loader import Content
 from ..store import Store, StoreError, open_store
-from . import text
+from . import signin, text
 
-LEARNER_PARAM = "learner"
+LEGACY_PARAM = "learner"  # the old ``?learner=NAME``: ignored, it opens no one's progress
+COOKIE = "quiz_learner"  # this browser's learner key
+COOKIE_MAX_AGE = 2 * 365 * 24 * 3600  # two years: a residency's worth of study in one browser
+KEY_STATE = "learner-key"  # the key, held for this browser session
+COOKIE_WRITTEN = "learner-cookie-written"  # the key this session has written to (or read from) the cookie
+NAME_WIDGET = "learner-name"
+NAME_TYPED = "learner-name-typed"  # what the learner just typed, stored on the next run
+ADOPT_NOTICE = "learner-notice"  # what a resume link did, shown on the page it opened
 PASSCODE_KEY = "class-passcode"  # the instructor's passcode, held in this browser session only
 
 
@@ -30,24 +38,142 @@ def store() -> Store | None:
         return None
 
 
-def learner_name() -> str | None:
-    """The display name progress is kept under; kept in the URL so a refresh keeps it."""
-    name = st.query_params.get(LEARNER_PARAM, "").strip()
+# --- who is learning: a random key in this browser, never the typed name ---------------
+
+def browser_key() -> str:
+    """This browser's learner key: adopted from a resume link, read from the cookie, or made now.
+
+    Kept in the session for every rerun; written to the cookie :data:`COOKIE` (two years, SameSite=Lax)
+    once a record exists, so a reload, a restart or a new tab of this browser finds it again. The
+    cookie is read from the request that opened the session (``st.context.cookies``).
+    """
+    _adopt_resume_link()
+    held = st.session_state.get(KEY_STATE)
+    if held:
+        return held
+    try:
+        cookie = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this session (a script run on its own)
+        cookie = None
+    if isinstance(cookie, str) and identity.is_browser_key(cookie):
+        st.session_state[KEY_STATE] = cookie
+        st.session_state[COOKIE_WRITTEN] = cookie
+        return cookie
+    key = st.session_state[KEY_STATE] = identity.new_key()
+    return key
+
+
+def _remember_in_browser(key: str) -> None:
+    """Write the key to this browser's cookie, once per session (a tiny script; the app reads it next visit)."""
+    if st.session_state.get(COOKIE_WRITTEN) == key:
+        return
+    st.session_state[COOKIE_WRITTEN] = key
+    value = json.dumps(f"{COOKIE}={key}; Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax")
     with st.sidebar:
-        typed = st.text_input("Your display name", value=name, max_chars=40, key="learner-name",
-                              help="Progress is saved under this name on this server. No account needed.")
-    typed = typed.strip()
-    if typed != name:
-        if typed:
-            st.query_params[LEARNER_PARAM] = typed
-        else:
-            st.query_params.pop(LEARNER_PARAM, None)
-    return typed or None
+        st.html(f"<script>document.cookie = {value} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+                unsafe_allow_javascript=True, width="content")
 
 
-def learner_id(store: Store, name: str | None) -> int | None:
-    """The stored id of the learner on this page, or None without one: the study pages' one way to it."""
-    return store.learner_id(name) if name else None
+def _adopt_resume_link() -> None:
+    """``/?resume=KEY`` (from "Continue on another device"): this browser takes that key, and the URL drops it."""
+    if identity.RESUME_PARAM not in st.query_params:
+        return
+    pasted = st.query_params.get(identity.RESUME_PARAM, "")
+    st.query_params.pop(identity.RESUME_PARAM, None)  # never left in the address bar or the history
+    adopt(pasted)
+
+
+def adopt(pasted: str) -> bool:
+    """Make the key in ``pasted`` (a code or a whole resume link) this browser's, if it opens a record."""
+    try:
+        key = identity.parse_key(pasted)
+    except identity.IdentityError as error:
+        st.session_state[ADOPT_NOTICE] = ("error", str(error))
+        return False
+    database = store()
+    if database is None:
+        return False
+    if database.learner_for_key(key) is None:
+        st.session_state[ADOPT_NOTICE] = ("error", "This resume link or code opens no progress on this server. "
+                                                   "Check that it was copied whole, from this server's My progress page.")
+        return False
+    st.session_state[KEY_STATE] = key
+    st.session_state[ADOPT_NOTICE] = ("success", "This browser now continues your progress from the link.")
+    return True
+
+
+def current_learner(store: Store, create: bool = False) -> int | None:
+    """The learner on this page: the signed-in identity (quiz.ui.signin) if any, else this browser's key.
+
+    None while this browser has no record yet; ``create`` makes one (the first answer does). The
+    display name never finds a record, and ``?learner=`` in the URL is ignored.
+    """
+    signed = signin.signed_in_key()
+    if signed:
+        return store.learner_for_key(signed, create=create, kind="oidc")
+    return store.learner_for_key(browser_key(), create=create, kind="browser")
+
+
+def study_learner(store: Store | None) -> int | None:
+    """What a study page does first: say what a resume link did, drop ``?learner=``, show the display-name
+    box in the sidebar, and answer the learner's id (None without a record yet, or without a store)."""
+    if LEGACY_PARAM in st.query_params:
+        st.query_params.pop(LEGACY_PARAM, None)
+        st.session_state[ADOPT_NOTICE] = ("info", "Links with ?learner= no longer open anyone's progress: your "
+                                                  "progress is kept by this browser. To move it to another device, "
+                                                  "use “Continue on another device” on My progress.")
+    if store is None:
+        return None
+    try:
+        learner = current_learner(store)
+    except StoreError as error:
+        st.error(f"Your progress cannot be read right now. {error}", icon="🛑")
+        return None
+    notice = st.session_state.pop(ADOPT_NOTICE, None)
+    if notice:
+        getattr(st, notice[0])(notice[1], icon={"error": "🚫", "success": "🔑", "info": "ℹ️"}[notice[0]])
+    learner = _name_box(store, learner)
+    if learner is not None and not signin.signed_in_key():
+        _remember_in_browser(browser_key())  # only once a record exists: a visit that stored nothing leaves no cookie
+    return learner
+
+
+def _name_box(store: Store, learner: int | None) -> int | None:
+    """The optional display name, in the sidebar: a label on this learner's pages, kept with the record
+    (so a page change, a reload or another device keeps it). Typing one creates the record.
+
+    The box always shows the stored label; only an edit by the learner (its ``on_change``) stores one.
+    A page change gives the box a new widget identity, with an empty value: that is never taken for
+    "the learner cleared their name".
+    """
+    try:
+        stored = store.display_name(learner) if learner is not None else None
+        typed = st.session_state.pop(NAME_TYPED, None)
+        if typed is not None and identity.display_label(typed) != (stored or ""):
+            label = identity.display_label(typed)
+            if label:
+                learner = current_learner(store, create=True)
+            if learner is not None:
+                stored = store.set_display_name(learner, label)
+    except StoreError as error:
+        st.error(f"Your display name was not saved. {error}", icon="🛑")
+        stored = None
+    st.session_state[NAME_WIDGET] = stored or ""
+    with st.sidebar:
+        st.text_input("Your display name (optional)", key=NAME_WIDGET, max_chars=identity.MAX_NAME,
+                      on_change=_name_typed,
+                      help="A label for your own pages. Your progress is kept by this browser, not by the "
+                           "name: someone typing the same name sees nothing of yours.")
+    return learner
+
+
+def _name_typed() -> None:
+    st.session_state[NAME_TYPED] = st.session_state.get(NAME_WIDGET, "")
+
+
+def learner_label(store: Store, learner: int | None) -> str | None:
+    """The learner's display name, for their own pages; None without a record or a name."""
+    return store.display_name(learner) if learner is not None else None
 
 
 def quoted_value(value: str, limit: int = 80) -> None:

@@ -1,30 +1,37 @@
 """A learner's progress: accuracy by stage kind, by tag and over time; attempts; export; reset."""
 from __future__ import annotations
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from .. import identity
 from ..play import calibration, exam, progress
 from ..store import Store, StoreError, as_utc
-from . import common, components
+from . import common, components, signin
 from . import exam as exam_page
 
+URL_PATH = "progress"  # as app.py registers this page
 AREA_LABELS = {"stage kind": "Stage kind", "region": "Region", "question kind": "Question kind"}
 
 
 def render() -> None:
     current = common.content()
-    learner = common.learner_name()
     st.title("My progress")
-    if not learner:
-        st.info("Type your display name in the sidebar to see your progress.", icon="👤")
-        return
     store = common.store()
+    learner_id = common.study_learner(store)
     if store is None:
         return
+    if learner_id is None:
+        st.info("No answers yet. Open a case from the library to start: your progress is kept in this browser, "
+                "no account or name needed.", icon="👤")
+        other_device(store, None)
+        return
+    learner = common.learner_label(store, learner_id)
     try:
-        learner_id = store.learner_id(learner)
         records = store.attempts(learner_id)
         history = store.answer_history(learner_id)
         reasoning = store.reasoning_history(learner_id)
@@ -40,6 +47,7 @@ def render() -> None:
     cols[2].metric("Questions answered", len(frame))
     if frame.empty:
         st.info("No answers yet. Open a case from the library to start.")
+        other_device(store, learner_id)
         return
 
     st.subheader("Accuracy by stage")
@@ -64,12 +72,14 @@ def render() -> None:
              "Started (UTC)": _when(r.started_at), "Finished (UTC)": _when(r.finished_at) or "not yet",
              "Score": f"{100 * r.earned / r.possible:.0f}%" if r.possible else "in progress"} for r in records]
     st.dataframe(rows, hide_index=True, width="stretch")
-    st.download_button("Download my answers (CSV)", progress.to_csv(frame), file_name=f"progress-{learner}.csv",
-                       mime="text/csv", key="export-progress")
+    st.download_button("Download my answers (CSV)", progress.to_csv(frame),
+                       file_name=f"progress-{_file_label(learner)}.csv", mime="text/csv", key="export-progress")
+
+    other_device(store, learner_id)
 
     with st.expander("Reset my progress"):
-        st.warning("This deletes every attempt and answer saved under this name. It cannot be undone.")
-        sure = st.checkbox(f"Yes, delete the progress of {learner}", key="reset-confirm")
+        st.warning("This deletes every attempt and answer of yours kept on this server. It cannot be undone.")
+        sure = st.checkbox("Yes, delete my progress" + (f" ({learner})" if learner else ""), key="reset-confirm")
         if st.button("Delete my progress", disabled=not sure, key="reset-progress"):
             try:
                 store.reset_learner(learner_id)
@@ -79,6 +89,62 @@ def render() -> None:
             st.session_state.pop("reset-confirm", None)
             st.success("Your progress was deleted.")
             st.rerun()
+
+
+def _file_label(label: str | None) -> str:
+    """A display name as a file-name part: letters, digits and dashes only."""
+    cleaned = "".join(ch if ch.isalnum() else "-" for ch in (label or "")).strip("-")
+    return cleaned or "mine"
+
+
+REVEAL_KEY = "show-resume-link"
+
+
+def other_device(store: Store, learner_id: int | None) -> None:
+    """"Continue on another device": this browser's private link or code, shown only when asked for;
+    and a box to paste one from another device."""
+    with st.expander("Continue on another device"):
+        if signin.signed_in_key():
+            st.caption("You are signed in: sign in on the other device too, and your progress is there.")
+            return
+        if learner_id is not None:
+            st.caption("Your progress is kept by this browser under a private key, not under your name. To go on "
+                       "on a phone or another computer, open this link there (or paste the code). Anyone with it "
+                       "can open and change your progress: keep it to yourself, like a password.")
+            if st.toggle("Show my private link", key=REVEAL_KEY):
+                key = common.browser_key()
+                st.code(f"{_base_url()}/?{identity.RESUME_PARAM}={key}", language=None, wrap_lines=True)
+                st.caption("Or type this code on the other device, under “Continue on another device”:")
+                st.code(key, language=None, wrap_lines=True)
+        st.caption("Have a link or code from another device? Paste it here to continue that progress in this "
+                   "browser" + (" (the progress kept in this browser until now stays under its own key)."
+                                if learner_id is not None else "."))
+        with st.form("resume-form", clear_on_submit=True):
+            pasted = st.text_input("Link or code", type="password", key="resume-pasted")
+            if st.form_submit_button("Continue with this progress") and common.adopt(pasted):
+                st.session_state.pop(REVEAL_KEY, None)
+                st.rerun()
+        notice = st.session_state.pop(common.ADOPT_NOTICE, None)
+        if notice:
+            getattr(st, notice[0])(notice[1])
+
+
+def _base_url() -> str:
+    """The app's root as this browser sees it: QUIZ_PUBLIC_URL, else ``st.context.url`` without the page path."""
+    public = os.environ.get("QUIZ_PUBLIC_URL")
+    if public:
+        return public.rstrip("/")
+    try:
+        url = st.context.url or ""
+    except Exception:
+        url = ""
+    parts = urlsplit(url)
+    if not parts.scheme:
+        return ""
+    path = parts.path.rstrip("/")
+    if path.endswith("/" + URL_PATH):
+        path = path[: -len(URL_PATH) - 1]
+    return urlunsplit((parts.scheme, parts.netloc, path, "", "")).rstrip("/")
 
 
 def reasoning_section(frame, reasoning, cases) -> None:

@@ -39,24 +39,20 @@ def clock(seconds: float | None) -> str:
 
 def render() -> None:
     current = common.content()
-    name = common.learner_name()
     st.title("Exam")
-    if not name:
-        st.info("Type your display name in the sidebar to sit an exam: your answers are saved under it.", icon="👤")
-        return
     store = common.store()
+    learner_id = common.study_learner(store)
     if store is None:
         return
-    learner_id = common.learner_id(store, name)
     cases = current.cases
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.warning(notice, icon="⏱️")
     try:
-        running = exam.open_exam(store, cases, learner_id)
+        running = exam.open_exam(store, cases, learner_id) if learner_id is not None else None
         if running is not None:
             _sit(store, cases, learner_id, running)
-        elif st.session_state.get(RESULTS_KEY) is not None:
+        elif learner_id is not None and st.session_state.get(RESULTS_KEY) is not None:
             _results(store, cases, learner_id, st.session_state[RESULTS_KEY])
         else:
             _setup(store, cases, learner_id)
@@ -70,7 +66,7 @@ def render() -> None:
 # --- set-up -----------------------------------------------------------------------
 
 
-def _setup(store: Store, cases, learner_id: int) -> None:
+def _setup(store: Store, cases, learner_id: int | None) -> None:
     st.caption("Answer a set of cases stage by stage, as on the Cases page, but with no feedback until you hand "
                "the exam in or time runs out. Then you see your score, your time per stage and the full review.")
     if not cases:
@@ -120,6 +116,7 @@ def _setup(store: Store, cases, learner_id: int) -> None:
     if case_ids:
         st.caption(f"Time limit: {clock(limit.total_seconds()) if limit else 'none'}.")
     if st.button("Start the exam", type="primary", disabled=not case_ids, key="exam-start"):
+        learner_id = common.current_learner(store, create=True)  # starting an exam is the first thing stored
         exam.start(store, cases, learner_id, case_ids, time_limit=limit, seed=seed)
         st.session_state.pop("exam-seed", None)
         st.session_state[CASE_KEY] = 0
@@ -136,8 +133,8 @@ def start_plan(store: Store, cases, learner_id: int, plan: exam.ExamPlan) -> Non
         st.session_state[NOTICE_KEY] = plan.reason
 
 
-def _past_exams(store: Store, cases, learner_id: int) -> None:
-    ended = [r for r in exam.exams_of(store, learner_id) if r.finished_at is not None]
+def _past_exams(store: Store, cases, learner_id: int | None) -> None:
+    ended = [r for r in exam.exams_of(store, learner_id) if r.finished_at is not None] if learner_id else []
     if not ended:
         return
     st.subheader("Your past exams")

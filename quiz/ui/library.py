@@ -47,7 +47,8 @@ def filter_cases(cases: list[Case], *, regions=(), origins=(), specialties=(), d
 
 def render() -> None:
     current = common.content()
-    learner = common.learner_name()
+    store = common.store()
+    learner = common.study_learner(store)
     case_id = st.query_params.get(player.CASE_PARAM)
     if case_id:
         case = current.cases.get(case_id)
@@ -59,11 +60,6 @@ def render() -> None:
                 st.rerun()
             common.content_notice(current)
             return
-        if not learner:
-            st.title(case.title)
-            st.info("Type a display name in the sidebar to start: your answers are saved under it.", icon="👤")
-            return
-        store = common.store()
         if store is not None:
             player.render(case, store, learner)
         return
@@ -95,7 +91,7 @@ def render() -> None:
     if top[1].button("🎲 Random case", disabled=not shown, key="random-case"):
         player.open_case(random.choice(shown).id)
 
-    statuses = _statuses(cases, learner)
+    statuses = _statuses(store, cases, learner)
     in_class = _cases_in_class()
     columns = st.columns(2)
     for index, case in enumerate(shown):
@@ -137,14 +133,10 @@ def _cases_in_class() -> set[str]:
         return set()
 
 
-def _statuses(cases: list[Case], learner: str | None) -> dict[str, progress.CaseStatus]:
-    if not learner:
-        return {}
-    store = common.store()
-    if store is None:
+def _statuses(store, cases: list[Case], learner_id: int | None) -> dict[str, progress.CaseStatus]:
+    if learner_id is None or store is None:
         return {}
     try:
-        learner_id = store.learner_id(learner)
         records = store.attempts(learner_id)
         history = store.answer_history(learner_id)
     except StoreError as error:

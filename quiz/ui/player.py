@@ -6,7 +6,7 @@ import streamlit as st
 from .. import classroom
 from ..play import calibration, differential, engine, peers
 from ..content.model import Case
-from ..store import Store, StoreError
+from ..store import Store, StoreError, new_seed
 from . import common, components, pad
 
 CASE_PARAM = "case"
@@ -63,8 +63,17 @@ def judgements(case: Case, attempt: engine.Attempt, reasoning: dict[int, dict]) 
     return out
 
 
-def render(case: Case, store: Store, learner: str) -> None:
-    """Open ``case`` at its first unanswered stage for this learner, never further."""
+def _pending_seed(case_id: str) -> str:
+    """The option order shown to a visitor with no record yet; the attempt their first answer makes keeps it."""
+    return st.session_state.setdefault(f"pending-seed-{case_id}", new_seed())
+
+
+def render(case: Case, store: Store, learner_id: int | None) -> None:
+    """Open ``case`` at its first unanswered stage for this learner, never further.
+
+    ``learner_id`` is None for a visitor with no record yet: the case opens all the same, and the
+    first committed answer creates the record (quiz.ui.common.current_learner).
+    """
     with st.container(key="player-top"):
         if st.button("← All cases", key="back-to-library"):
             back_to_library()
@@ -76,12 +85,17 @@ def render(case: Case, store: Store, learner: str) -> None:
                 "reveal: choose another case until then.", icon="🎓")
         return
     try:
-        learner_id, record, choices = store.resume(learner, case.id)
+        if learner_id is None:
+            record, choices = None, []
+        else:
+            learner_id, record, choices = store.resume(learner_id, case.id)
     except StoreError as error:
         st.error(str(error), icon="🛑")
         return
+    seed = record.seed if record is not None else _pending_seed(case.id)
+    record_id = record.id if record is not None else "new"
     try:
-        attempt = engine.replay(case, choices, record.seed)
+        attempt = engine.replay(case, choices, seed)
     except engine.EngineError:
         st.warning("This case was edited since you started it, so your saved answers no longer fit. "
                    "Start it again to play the current version.", icon="✏️")
@@ -90,19 +104,19 @@ def render(case: Case, store: Store, learner: str) -> None:
         return
 
     notice = st.session_state.pop(NOTICE_KEY, None)
-    if notice is not None and notice[:2] != (record.id, attempt.stage_index):
+    if notice is not None and notice[:2] != (record_id, attempt.stage_index):
         # the database changed under the commit (a new file): the refused answers' form is gone, say it here
         st.error(notice[2], icon="🛑")
 
-    ack_key = _ack_key(record.id)
+    ack_key = _ack_key(record_id)
     # After a refresh or restart the newest feedback is shown again once; earlier stages stay folded.
     acknowledged = st.session_state.get(ack_key, max(attempt.stage_index - 1, 0))
-    notice_key = f"overruled-{record.id}"
+    notice_key = f"overruled-{record_id}"
 
-    key = f"play-{case.id}-{record.id}"
+    key = f"play-{case.id}-{record_id}"
     catalogue = common.content().catalogue
     try:
-        reasoning = store.stage_reasoning(record.id)
+        reasoning = store.stage_reasoning(record.id) if record is not None else {}
     except StoreError as error:
         st.error(str(error), icon="🛑")
         return
@@ -125,14 +139,17 @@ def render(case: Case, store: Store, learner: str) -> None:
 
     def not_saved(stage_index: int, error: Exception) -> str:
         message = f"Your answers were not saved. {error}"
-        st.session_state[NOTICE_KEY] = (record.id, stage_index, message)
+        st.session_state[NOTICE_KEY] = (record_id, stage_index, message)
         return message
 
     def on_commit(stage_index: int, chosen: dict[str, str]) -> str | None:
+        nonlocal record
         mine = learner_reasoning(stage_index)
         if isinstance(mine, str):
             return mine
         try:
+            if record is None:  # the first answer of a visitor with no record: it is made now
+                record = store.current_attempt(common.current_learner(store, create=True), case.id, seed=seed)
             current = engine.replay(case, store.committed_choices(record.id), record.seed)
         except (StoreError, engine.EngineError) as error:
             return not_saved(stage_index, error)
@@ -141,8 +158,9 @@ def render(case: Case, store: Store, learner: str) -> None:
         except engine.AlreadyCommitted:
             # The first commit stands. A double click sent the same answers; a second tab may not have.
             if dict(current.committed[stage_index]) != chosen:
-                st.session_state[notice_key] = (stage_index + 1, _overruled_notice(case, stage_index, chosen))
-                st.session_state[ack_key] = stage_index
+                st.session_state[f"overruled-{record.id}"] = (stage_index + 1,
+                                                              _overruled_notice(case, stage_index, chosen))
+                st.session_state[_ack_key(record.id)] = stage_index
             return None
         except engine.EngineError as error:
             return str(error)
@@ -153,7 +171,7 @@ def render(case: Case, store: Store, learner: str) -> None:
                                finished=(done.earned, done.possible) if done else None, reasoning=mine)
         except StoreError as error:
             return not_saved(stage_index, error)
-        st.session_state[ack_key] = stage_index
+        st.session_state[_ack_key(record.id)] = stage_index
         return None
 
     def on_continue(stage_number: int) -> None:

@@ -41,46 +41,44 @@ def _quick_fire_item(question: Question, key: str, context: str | None = None) -
 
 def render() -> None:
     current = common.content()
-    learner = common.learner_name()
     st.title("Review")
+    store = common.store()
+    learner = common.study_learner(store)
     due, quick = st.tabs(["Due today", "Quick-fire questions"])
     with due:
-        _due_today(current, learner)
+        _due_today(current, store, learner)
     with quick:
-        _quick_fire(current, learner)
+        _quick_fire(current, store, learner)
 
 
-def _finished_cases(learner: str | None) -> set[str]:
-    if not learner:
-        return set()
-    store = common.store()
-    if store is None:
+def _finished_cases(store, learner: int | None) -> set[str]:
+    if learner is None or store is None:
         return set()
     try:
-        return {r.case_id for r in store.attempts(common.learner_id(store, learner)) if r.finished_at is not None}
+        return {r.case_id for r in store.attempts(learner) if r.finished_at is not None}
     except StoreError as error:  # every question stays locked: nothing can show that it was finished
         st.error(str(error), icon="🛑")
         return set()
 
 
-def _locked_notice(locked: int, total: int, learner: str | None) -> None:
+def _locked_notice(locked: int, total: int, learner: int | None) -> None:
     """How many questions wait, and why, without naming them or their cases (that would spoil)."""
     if not locked:
         return
     why = (f"{locked} of {total} questions {'is' if locked == 1 else 'are'} locked: each opens once you have "
            "finished every case it draws on, because it discusses their final diagnoses.")
-    if not learner:
-        why += " Type your display name in the sidebar so your finished cases count."
+    if learner is None:
+        why += " Finish a case on the Cases page and its questions open here."
     st.info(why, icon="🔒")
 
 
-def _quick_fire(current, learner: str | None) -> None:
+def _quick_fire(current, store, learner: int | None) -> None:
     bank = current.bank
     if bank is None or not bank.review:
         st.info("No review questions in the question bank yet.")
         return
     st.caption("Short questions across cases: immunohistochemistry, patterns of spread, prognosis, imaging.")
-    unlocked = progress.unlocked_review(bank.review, _finished_cases(learner))
+    unlocked = progress.unlocked_review(bank.review, _finished_cases(store, learner))
     _locked_notice(len(bank.review) - len(unlocked), len(bank.review), learner)
     if not unlocked:
         return
@@ -103,17 +101,15 @@ def _quick_fire(current, learner: str | None) -> None:
     key = f"rq-{question.id}-{st.session_state.get(f'{order_key}-round', 0)}"
     correct = _quick_fire_item(engine.review_question(question), key)
     if correct is not None:
-        if learner and not st.session_state.get(f"{key}-saved"):
-            store = common.store()
-            if store is not None:
-                try:
-                    learner_id = common.learner_id(store, learner)
-                    store.record_review(learner_id, question.id, st.session_state[f"{key}-checked"], correct)
-                    schedule.record_review(store, learner_id, None, question.id, 1.0 if correct else 0.0)
-                except StoreError as error:
-                    st.error(f"This answer was not saved to your progress. {error}", icon="🛑")
-                else:
-                    st.session_state[f"{key}-saved"] = True
+        if store is not None and not st.session_state.get(f"{key}-saved"):
+            try:
+                learner_id = common.current_learner(store, create=True)
+                store.record_review(learner_id, question.id, st.session_state[f"{key}-checked"], correct)
+                schedule.record_review(store, learner_id, None, question.id, 1.0 if correct else 0.0)
+            except StoreError as error:
+                st.error(f"This answer was not saved to your progress. {error}", icon="🛑")
+            else:
+                st.session_state[f"{key}-saved"] = True
         if question.references:
             st.caption("References: " + "; ".join(question.references))
         if st.button("Next question →", type="primary", key=f"{key}-next"):
@@ -147,22 +143,21 @@ def _item_question(current, item: schedule.ReviewItem, finished: set[str]):
     return question, where, schedule.findings_until(case, item.question_id)
 
 
-def _due_today(current, learner: str | None) -> None:
+def _due_today(current, store, learner_id: int | None) -> None:
     """What the schedule says is due today, one at a time; each answer is a review of the item's card."""
-    if not learner:
-        st.info("Type your display name in the sidebar to review the questions you missed.", icon="👤")
-        return
-    store = common.store()
     if store is None:
         return
+    if learner_id is None:
+        st.info("Nothing to review yet: the questions you miss in cases come back here when they are due.",
+                icon="👤")
+        return
     try:
-        learner_id = common.learner_id(store, learner)
         now = server_now()
         schedule.sync(store, learner_id, now=now)
     except StoreError as error:
         st.error(str(error), icon="🛑")
         return
-    finished = _finished_cases(learner)
+    finished = _finished_cases(store, learner_id)
     cards = [(i, _item_question(current, i, finished)) for i in schedule.items(store, learner_id)]
     cards = [(i, q) for i, q in cards if q is not None]  # else edited or removed since, or still locked
     # The item answered last stays on screen with its feedback until the learner moves on.
