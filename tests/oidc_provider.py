@@ -80,7 +80,7 @@ def _plugin_parameters(issuer: str, private: str, public: str) -> dict:
         "secret-type": "public",
         "address-claim": {"type": "no", "formatted": "", "street_address": "", "locality": "", "region": "",
                           "postal_code": "", "country": "", "mandatory": False},
-        "name-claim": "on-demand", "name-claim-scope": [], "email-claim": "on-demand", "email-claim-scope": [],
+        "name-claim": "mandatory", "name-claim-scope": [], "email-claim": "mandatory", "email-claim-scope": [],
         "scope-claim": "no", "scope-claim-scope": [],
         "allowed-scope": ["openid"], "pkce-allowed": True, "pkce-method-plain-allowed": False,
         "introspection-revocation-allowed": False, "introspection-revocation-auth-scope": [],
@@ -154,11 +154,8 @@ static_files_mime_types =
 
 def _webapp(folder: Path) -> Path:
     """The shipped login app, with a config.json of our own (the shipped one is the package's)."""
-    copy = folder / "webapp"
-    copy.mkdir()
-    for entry in WEBAPP.iterdir():
-        if entry.name != "config.json":
-            (copy / entry.name).symlink_to(entry.resolve())
+    copy = folder / "webapp"  # a copy: glewlwyd serves no file through a symbolic link
+    shutil.copytree(WEBAPP, copy, symlinks=False, ignore=shutil.ignore_patterns("config.json"))
     config = json.loads(WEBAPP_CONFIG.read_text())
     (copy / "config.json").write_text(json.dumps(config))
     return copy
