@@ -117,6 +117,9 @@ def test_allow_listed_instructor_opens_the_class_page_without_a_passcode():
     at = run(CLASS_PAGE, secrets=secrets, user=claims())
     text = page_text(at)
     assert "Start a new session" in text and not passcode_box(at)
+    next(b for b in at.button if b.label == "Create session").click()
+    at.run()  # the class machinery checks a passcode: the server's own stands in for it
+    assert not at.exception and "End the session now" in page_text(at)
     at = run(CLASS_PAGE, secrets=secrets, user=claims(sub="student-7"))
     text = page_text(at)
     assert "not on the instructors' list" in text and "Start a new session" not in text and not passcode_box(at)
@@ -137,3 +140,35 @@ def test_without_auth_an_allow_list_opens_nothing():
     at = run(CLASS_PAGE, secrets={"sso": {"instructors": ["248289761001"]}}, user=claims())
     text = page_text(at)
     assert "no instructor passcode is set" in text and "Start a new session" not in text
+
+
+def test_allow_listed_instructor_sees_draft_images_without_a_passcode(tmp_path, monkeypatch):
+    """The Author page's image preview is for instructors (F5): an allow-listed sign-in is one."""
+    import shutil
+
+    import yaml
+    from PIL import Image as PILImage
+
+    from quiz.ui import author
+
+    root = tmp_path / "bank"
+    shutil.copytree(REPO / "content", root)
+    (root / "images").mkdir()
+    PILImage.new("RGB", (4, 4), "white").save(root / "images" / "figure-1.png")
+    monkeypatch.setenv("QUIZ_CONTENT_DIR", str(root))
+    case_id = sorted(p.stem for p in (root / "cases").glob("*.yaml"))[0]
+    data = yaml.safe_load((root / "cases" / f"{case_id}.yaml").read_text(encoding="utf-8"))
+    data["stages"][0]["images"] = [{"path": "images/figure-1.png", "caption": "Figure 1", "alt": "a", "credit": "x"}]
+    draft = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    secrets = {"auth": AUTH, "sso": {"instructors": ["248289761001"]}}
+    shown = {}
+    for sub in ("248289761001", "student-7"):
+        at = AppTest.from_string("from quiz.ui import author\nauthor.render()\n", default_timeout=60)
+        at.secrets.update(secrets)
+        at.user = claims(sub=sub)
+        at.run()
+        at.text_area(key=author.TEXT_KEY).set_value(draft)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown[sub] = len(at.get("image"))
+    assert shown == {"248289761001": 1, "student-7": 0}

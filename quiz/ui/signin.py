@@ -151,10 +151,12 @@ def server_passcode() -> str | None:
 def explain_instructor_sign_in(intro: str) -> None:
     """What an instructor page says when single sign-on is the only way in and this identity is not listed."""
     st.caption(intro)
-    if _claims():
+    claims = _claims()
+    if claims:
         st.warning("This account is not on the instructors' list. Ask whoever runs this server to add your "
-                   "account's subject or e-mail to `instructors` under `[sso]` in `.streamlit/secrets.toml`.",
+                   "account's subject (below) to `instructors` under `[sso]` in `.streamlit/secrets.toml`.",
                    icon="🔐")
+        st.code(str(claims.get("sub", "")), language=None)
     else:
         st.info("Instructors sign in with their institution's account (the sign-in button in the sidebar).",
                 icon="🔐")
