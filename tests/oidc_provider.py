@@ -156,7 +156,12 @@ def _webapp(folder: Path) -> Path:
     """The shipped login app, with a config.json of our own (the shipped one is the package's)."""
     copy = folder / "webapp"  # a copy: glewlwyd serves no file through a symbolic link
     shutil.copytree(WEBAPP, copy, symlinks=False, ignore=shutil.ignore_patterns("config.json"))
-    config = json.loads(WEBAPP_CONFIG.read_text())
+    if WEBAPP_CONFIG.exists():  # glewlwyd-common's, with the login page's languages and schemes
+        config = json.loads(WEBAPP_CONFIG.read_text())
+    else:
+        config = {"GlewlwydUrl": "./", "ProfileUrl": "profile.html", "AdminUrl": "index.html",
+                  "LoginUrl": "login.html", "CallbackPage": "callback.html", "PasswordMinLength": 8,
+                  "lang": ["en"], "defaultScheme": "", "sessionSchemes": [], "register": False}
     (copy / "config.json").write_text(json.dumps(config))
     return copy
 
