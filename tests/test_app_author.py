@@ -59,8 +59,8 @@ def paste(at, text: str):
 
 def problems(at):
     """The problems table as dicts (the first dataframe on the page while a draft is shown)."""
-    assert at.dataframe, "no problems table on the page"
-    return at.dataframe[0].value.to_dict("records")
+    assert at.table, "no problems table on the page"
+    return at.table[0].value.reset_index().to_dict("records")
 
 
 def line_of(text: str, pattern: str, start: int = 0) -> int:
@@ -102,6 +102,28 @@ def test_answer_naming_no_option_is_located():
     assert "Errors make the case unplayable" in page
     assert f"{author.PASTED_NAME}:{answer_line}:" in page  # the validate-style lines, too
     assert not has_preview(at)
+
+
+def test_each_problem_of_a_pasted_draft_has_a_button_to_its_line():
+    case_id = CASE_IDS[0]
+    text = case_text(case_id)
+    answer_line = line_of(text, r"^\s+answer:\s")
+    lines = text.splitlines()
+    lines[answer_line - 1] = re.sub(r"answer:.*", "answer: no-such-option", lines[answer_line - 1])
+    at = paste(page_app("author"), "\n".join(lines) + "\n")
+    go = [b for b in at.button if b.label == f"Go to line {answer_line} in the draft"]
+    assert go, [b.label for b in at.button]
+    assert not any("setSelectionRange" in str(getattr(e, "proto", "")) for e in at.get("html"))
+    go[0].click()
+    at.run()
+    assert_no_exception(at)
+    scripts = [e.proto.body for e in at.get("html") if "setSelectionRange" in e.proto.body]
+    assert len(scripts) == 1 and f"Math.min({answer_line}," in scripts[0]
+    assert author.PASTE_LABEL in scripts[0]
+    at.toggle(key="author-numbered").set_value(True)
+    at.run()
+    numbered = [c for c in at.code if c.language == "yaml" and "no-such-option" in c.value]
+    assert numbered and numbered[0].proto.show_line_numbers
 
 
 def test_duplicate_key_is_located_and_stops_the_read():
@@ -166,7 +188,7 @@ def test_real_vignette_previews_to_the_reveal_without_spoilers(case_id):
     assert_no_exception(at)
     text = page_text(at)
     assert "No errors and no warnings" in text
-    assert not at.dataframe  # no problems table
+    assert not at.table  # no problems table
     total = len(case.stages)
     for index in range(total):
         text = page_text(at)
@@ -250,7 +272,7 @@ def test_oversized_upload_is_rejected():
     assert_no_exception(at)
     errors = [e.value for e in at.error]
     assert any("over the limit" in e and "huge.yaml" in e and f"{yaml_reader.MAX_BYTES:,}" in e for e in errors), errors
-    assert not at.dataframe and not has_preview(at)
+    assert not at.table and not has_preview(at)
     assert "Download the YAML" not in [b.label for b in at.get("download_button")]
 
 
@@ -258,7 +280,7 @@ def test_oversized_paste_is_rejected():
     at = paste(page_app("author"), "# padding\n" * (yaml_reader.MAX_BYTES // 10 + 1))
     assert_no_exception(at)
     assert any("The pasted text is" in e.value and "over the limit" in e.value for e in at.error)
-    assert not at.dataframe and not has_preview(at)
+    assert not at.table and not has_preview(at)
 
 
 def test_image_paths_outside_the_content_folder_are_never_read(tmp_path):

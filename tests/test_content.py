@@ -118,6 +118,18 @@ def test_titles_and_summaries_never_name_the_diagnosis(cases, content):
                 assert not re.search(re.escape(term), text, re.IGNORECASE), f"{case.id}: {text!r} names {term!r}"
 
 
+def test_stage_notes_point_only_at_what_the_learner_can_see(cases):
+    """A resident found "(see discrepancies)" at stage 1, where no discrepancy is shown: they come at the reveal."""
+    for case in cases.values():
+        for stage in case.stages:
+            for finding in stage.findings:
+                note = " ".join((finding.note or "").split())
+                assert "see discrepancies" not in note, (case.id, finding.id)
+                if "discrepanc" in note:
+                    assert "at the end" in note or "reveal" in note, (case.id, finding.id, note)
+        assert all(part for part in case.reveal.discrepancies), case.id
+
+
 def test_reveal_has_teaching_points_and_a_citation(cases):
     for case in cases.values():
         assert 3 <= len(case.reveal.teaching_points) <= 5

@@ -294,7 +294,7 @@ class Case(Strict):
     objectives: list[Text] = Field(
         min_length=1,
         max_length=MAX_ITEMS,
-        description="3-5 learning objectives, shown before play: they must not name the diagnosis.",
+        description="3-5 learning objectives, for authors and instructors; checked as text shown before play: they must not name the diagnosis.",
     )
     stages: list[Stage] = Field(
         min_length=1,

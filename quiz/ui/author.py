@@ -34,6 +34,7 @@ SOURCES_KEY = "author-check-sources"
 PARSED_KEY = "author-parsed"
 PREVIEW_KEY = "author-preview"
 PASTED_NAME = "pasted.yaml"
+PASTE_LABEL = "Paste the YAML of one case file"
 LIMIT = yaml_reader.MAX_BYTES
 UPLOAD_MB = LIMIT // 2**20  # the uploader's limit in Streamlit's megabytes (MiB), as server.maxUploadSize
 _SLUG = re.compile(Slug.__metadata__[0].pattern)  # type: ignore[attr-defined]
@@ -96,7 +97,7 @@ def render() -> None:
         checked = _parse(draft, current, sources, config.content_dir)
         case = checked.case
         st.subheader("Problems")
-        _problems(list(checked.problems), draft.text)
+        _problems(list(checked.problems), draft.text, pasted=draft.stem is None)
         _source_search(checked.text_file, sources)
         _download(draft, checked)
         if case is not None:
@@ -107,6 +108,9 @@ def render() -> None:
             _preview(_images_allowed(case))
     st.divider()
     _exports(current)
+    if draft is not None and draft.stem is None and GOTO_KEY in st.session_state:
+        line, number = st.session_state[GOTO_KEY]
+        components.select_line(PASTE_LABEL, line, number)  # last on the page: nothing above moves
 
 
 # --- input ----------------------------------------------------------------------------
@@ -116,9 +120,13 @@ def _draft_input() -> Draft | None:
     paste_col, upload_col = st.columns([3, 2])
     with paste_col:
         text = st.text_area(
-            "Paste the YAML of one case file", key=TEXT_KEY, height=360,
+            PASTE_LABEL, key=TEXT_KEY, height=360,
             placeholder="id: neck-swelling-dysphagia\ntitle: ...\n\n(or upload a file on the right)",
         )
+        # Off by default: the draft holds its own answer keys, which the preview below must not show early.
+        if text.strip() and st.toggle("Show the draft with line numbers", key="author-numbered",
+                                      help="The numbers the problems below refer to, in a box that scrolls."):
+            st.code(text, language="yaml", line_numbers=True, height=360)
     with upload_col:
         uploaded = st.file_uploader(
             "Or upload a case file", type=["yaml", "yml"], key=UPLOAD_KEY, max_upload_size=UPLOAD_MB,
@@ -235,9 +243,18 @@ def problem_frame(problems: list[Problem]) -> pd.DataFrame:
 DETAILED_PROBLEMS = 50
 
 
-def _problems(problems: list[Problem], text: str) -> None:
+GOTO_KEY = "author-goto"  # (line, request number) of the last "go to line" click
+
+
+def _request_line(line: int) -> None:
+    _, number = st.session_state.get(GOTO_KEY, (0, 0))
+    st.session_state[GOTO_KEY] = (line, number + 1)
+
+
+def _problems(problems: list[Problem], text: str, *, pasted: bool = False) -> None:
     """A count in words, a table (severity, line, column, field, message), then each problem in full
-    beside the lines of the draft it points at; last, the whole draft with line numbers."""
+    beside the lines of the draft it points at, with a button that puts the caret on that line of a
+    pasted draft; last, the whole draft with line numbers."""
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     counts = f"{errors} error{'s' if errors != 1 else ''} and {warnings} warning{'s' if warnings != 1 else ''}"
@@ -249,22 +266,22 @@ def _problems(problems: list[Problem], text: str) -> None:
         else:
             st.warning(f"{counts}. The case plays, but read the warnings: `validate --strict` counts them as errors.",
                        icon="⚠️")
-        st.dataframe(problem_frame(problems), hide_index=True, width="stretch",
-                     column_config={"Message": st.column_config.TextColumn(width="large")})
+        # a static table, not a data grid: a grid cuts a long message at the column's edge
+        st.table(problem_frame(problems).set_index("Severity"))
         lines = text.splitlines()
-        for problem in problems[:DETAILED_PROBLEMS]:
+        for index, problem in enumerate(problems[:DETAILED_PROBLEMS]):
             where = f"line {problem.line}, column {problem.column}"
             with st.expander(f"{SEVERITY_WORDS.get(problem.severity, problem.severity)} · {where} · "
                              f"{problem.field or '(whole file)'}"):
                 st.text(problem.message)
                 st.code(excerpt(lines, problem.line, problem.column), language=None)
+                if pasted:
+                    st.button(f"Go to line {problem.line} in the draft", key=f"author-goto-{index}",
+                              on_click=_request_line, args=(problem.line,))
         if len(problems) > DETAILED_PROBLEMS:
             st.caption(f"The first {DETAILED_PROBLEMS} problems are shown in full; the table lists them all.")
         with st.expander("As `python -m quiz validate` prints them"):
             st.code("\n".join(str(p) for p in problems), language=None)
-    # Off by default: the draft holds its own answer keys, which the preview below must not show early.
-    if st.toggle("Show the draft with line numbers", key="author-numbered"):
-        st.code(text, language="yaml", line_numbers=True)
 
 
 def excerpt(lines: list[str], line: int, column: int, *, around: int = 3) -> str:

@@ -60,6 +60,33 @@ def scroll_to(anchor: str) -> None:
     )
 
 
+def select_line(label: str, line: int, nonce: int) -> None:
+    """Put the caret of the text area labelled ``label`` on ``line``, select that line and scroll to it.
+
+    The author page's "go to line" for a problem. ``nonce`` makes each request a new element, since
+    ``st.html`` runs its script when the element mounts, not again for the same body.
+    """
+    target = json.dumps(f'textarea[aria-label="{label}"]')
+    st.html(
+        f"<script data-request='{int(nonce)}'>(() => {{ let tries = 0; const go = () => {{"
+        f" const box = document.querySelector({target});"
+        " if (!box) { if (++tries < 6) setTimeout(go, tries * 120); return; }"
+        f" const lines = box.value.split('\\n'); const n = Math.min({int(line)}, lines.length);"
+        " let start = 0; for (let i = 0; i < n - 1; i++) start += lines[i].length + 1;"
+        " box.focus(); box.setSelectionRange(start, start + lines[n - 1].length);"
+        # wrapped lines make line numbers no guide to height: measure the text above in a hidden twin
+        " const twin = box.cloneNode(); twin.style.cssText += ';position:absolute;visibility:hidden;height:0;';"
+        " twin.style.width = box.offsetWidth + 'px'; box.parentNode.appendChild(twin);"
+        " twin.value = box.value.slice(0, start); const above = twin.scrollHeight; twin.remove();"
+        " box.scrollTop = Math.max(0, above - box.clientHeight / 3);"
+        " box.scrollIntoView({block: 'center'});"
+        # a rerun still under way may redraw the box and drop the selection: put it back, briefly
+        " if (++tries < 4) setTimeout(() => { if (document.activeElement !== box"
+        " || box.selectionStart !== start) go(); }, 400); }; go(); })();</script>",
+        unsafe_allow_javascript=True, width="content",
+    )
+
+
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("-", " ").replace("_", " ").capitalize())
 
