@@ -172,3 +172,21 @@ def test_allow_listed_instructor_sees_draft_images_without_a_passcode(tmp_path, 
         assert not at.exception, [e.value for e in at.exception]
         shown[sub] = len(at.get("image"))
     assert shown == {"248289761001": 1, "student-7": 0}
+
+
+def test_which_provider_sign_in_uses():
+    script = "import streamlit as st\nfrom quiz.ui import signin\nst.text(repr(signin.provider()))\n"
+    named = {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": AUTH["cookie_secret"],
+             "hospital": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}}
+    assert run(script, secrets={"auth": AUTH}).text[0].value == "None"  # Streamlit's "default"
+    assert run(script, secrets={"auth": named}).text[0].value == "'hospital'"  # the only one listed
+    two = {**named, "university": named["hospital"]}
+    assert run(script, secrets={"auth": two, "sso": {"provider": "university"}}).text[0].value == "'university'"
+
+
+def test_a_sign_in_set_up_wrong_says_so_without_a_traceback():
+    at = run(SIDEBAR, secrets={"auth": {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": AUTH["cookie_secret"]}})
+    at.sidebar.button[0].click()
+    at.run()
+    assert not at.exception
+    assert any("Sign-in is not set up correctly" in e.value and "provider" in e.value for e in at.error)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAuthError
 
 from . import text
 
@@ -107,9 +108,17 @@ def signed_in_instructor() -> bool:
     return on_allow_list(claims, instructors(), trust_email=_secrets_section(SECTION).get("trust_email") is True)
 
 
-def _provider() -> str | None:
+def provider() -> str | None:
+    """The ``[auth.NAME]`` to sign in with: ``[sso] provider``, else the only one listed; None for the
+    settings written directly under ``[auth]`` (Streamlit's "default")."""
     name = _secrets_section(SECTION).get("provider")
-    return str(name) if name else None
+    if name:
+        return str(name)
+    auth = _secrets_section("auth")
+    if auth.get("client_id"):
+        return None
+    named = [key for key, value in auth.items() if isinstance(value, Mapping) and key != "client_kwargs"]
+    return named[0] if len(named) == 1 else None
 
 
 def sidebar_control() -> None:
@@ -127,11 +136,15 @@ def sidebar_control() -> None:
         else:
             label = str(_secrets_section(SECTION).get("label") or "Sign in")
             if st.button(label, key="sso-sign-in", icon=":material/login:", type="primary"):
-                provider = _provider()
-                if provider:
-                    st.login(provider)
-                else:
-                    st.login()
+                try:
+                    chosen = provider()
+                    if chosen:
+                        st.login(chosen)
+                    else:
+                        st.login()
+                except StreamlitAuthError as error:  # a setting missing or wrong: say which, no traceback
+                    st.error("Sign-in is not set up correctly in `.streamlit/secrets.toml` ([auth]): "
+                             f"{text.plain(' '.join(str(error).split()))}", icon="🛑")
             st.caption("Or go on without signing in: your progress is then kept by this browser only.")
 
 
