@@ -43,7 +43,8 @@ def run(script: str, *, secrets: dict | None = None, user: dict | None = None) -
     return at.run()
 
 
-WHO = "import streamlit as st\nfrom quiz.ui import signin\nst.text(repr((signin.signed_in_key(), signin.signed_in_instructor())))\n"
+WHO = ("import streamlit as st\nfrom quiz.ui import signin\n"
+       "st.text(repr((signin.signed_in_key(), signin.signed_in_instructor())))\n")
 
 
 def who(**kwargs) -> tuple:

@@ -7,7 +7,7 @@ passcode. With it, a learner is the provider's subject (``iss`` + ``sub``, never
 can change hands), and instructors can be an allow-list in ``[sso]``::
 
     [sso]
-    instructors = ["248289761001", "dr.lee@hospital.example"]  # subjects, or e-mails (see below)
+    instructors = ["248289761001", "dr.lee@hospital.example"]  # subjects, or vouched-for e-mails
     trust_email = false    # true: an e-mail in the list matches even without email_verified = true
     provider = ""          # the [auth.NAME] to sign in with, when [auth] lists several providers
     label = "Sign in with the hospital account"
@@ -37,7 +37,7 @@ def _secrets_section(name: str) -> Mapping[str, Any]:
 
 
 def configured() -> bool:
-    """True when ``[auth]`` in the secrets can sign someone in (Streamlit's own settings)."""
+    """True when ``[auth]`` has what every sign-in needs: ``redirect_uri`` and ``cookie_secret``."""
     auth = _secrets_section("auth")
     return bool(auth.get("redirect_uri") and auth.get("cookie_secret"))
 
