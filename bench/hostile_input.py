@@ -184,7 +184,7 @@ def child(name: str, path: str) -> dict:
         start, cpu = time.perf_counter(), time.process_time()
         at.text_area(key=author.TEXT_KEY).set_value(text)
         at.run()
-        rows = len(at.dataframe[0].value) if at.dataframe else 0
+        rows = len(at.table[0].value) if at.table else 0
         preview = any(b.label == "Commit answers" for b in at.button)
         restart = next((b for b in at.button if b.label == "Restart preview"), None)
         first_s = time.perf_counter() - start

@@ -59,7 +59,7 @@ def own_content(tmp_path: Path, monkeypatch) -> Path:
 def test_f1_ninety_nine_thousand_empty_stages_give_a_short_table_and_keep_nothing_big():
     at = paste(page_app("author"), "stages:\n" + "- {}\n" * 99_000)
     assert_no_exception(at)
-    rows = at.dataframe[0].value.to_dict("records")
+    rows = at.table[0].value.reset_index().to_dict("records")
     assert len(rows) <= 201
     assert any(r["Field"] == "stages" and "too many items (99,000)" in r["Message"] for r in rows), rows[:5]
     kept = at.session_state[author.PARSED_KEY][2]
@@ -73,7 +73,7 @@ def test_f2_a_draft_of_near_miss_ids_gets_twenty_hints_at_most():
         text = re.sub(rf"(- id: ){re.escape(option)}\b", rf"\g<1>{option[:-1]}x", text)
     at = paste(page_app("author"), text)
     assert_no_exception(at)
-    messages = [r["Message"] for r in at.dataframe[0].value.to_dict("records")]
+    messages = [r["Message"] for r in at.table[0].value.reset_index().to_dict("records")]
     assert sum("is not in the catalogue" in m for m in messages) > 20
     assert sum("did you mean" in m for m in messages) <= 20
 

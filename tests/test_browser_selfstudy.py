@@ -30,7 +30,9 @@ def test_deep_link_play_to_reveal(browser, tmp_path):
                 form.get_by_text(label, exact=True).click()
             form.get_by_role("button", name="Commit answers").click()
             page.get_by_text("Feedback").wait_for()
-            assert page.get_by_text("Correct: this is the best answer.").filter(visible=True).count() == len(stage.questions)
+            correct = page.get_by_text("Correct: this is the best answer.").filter(visible=True)
+            correct.nth(len(stage.questions) - 1).wait_for()  # the feedback is drawn a moment after its heading
+            assert correct.count() == len(stage.questions)
             last = index + 1 == len(case.stages)
             page.get_by_role("button", name="See what the authors did" if last else f"Continue to stage {index + 2}").click()
         page.get_by_text("Your reasoning trace").wait_for()
