@@ -4,7 +4,7 @@ import streamlit as st
 from quiz.classroom import JOIN_PARAM
 from quiz.store import StoreError
 from quiz.ui import class_host, class_present, class_student, dashboard, library, review
-from quiz.ui import author, exam, items
+from quiz.ui import author, exam, items, signin
 
 st.set_page_config(page_title="Case-based differential diagnosis", page_icon="🩺", layout="wide")
 
@@ -35,6 +35,7 @@ for render, title, icon, url_path in PAGES:
     if url_path == "cases":
         pages.append(exam.page())  # one Page object: the study pages switch to it
 page = st.navigation([*pages, PRESENTER])
+signin.sidebar_control()  # only with [auth] in .streamlit/secrets.toml: sign in / sign out
 try:
     page.run()
 except StoreError as error:  # the database failed midway: say so in words, never as a traceback box

@@ -24,12 +24,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(env: dict[str, str], *, timeout: float = 60.0) -> Iterator[str]:
-    """Yield the base URL of ``streamlit run app.py`` started with ``env`` added; stop it afterwards."""
-    port = free_port()
+def running_app(env: dict[str, str], *, timeout: float = 60.0, port: int | None = None,
+                args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Yield the base URL of ``streamlit run app.py`` started with ``env`` added; stop it afterwards.
+
+    ``port`` when the URL must be known before the app starts (an OIDC redirect URI); ``args`` are
+    more ``streamlit run`` options, such as ``--secrets.files=...``.
+    """
+    port = port or free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless=true",
                f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
-               "--server.fileWatcherType=none", "--runner.postScriptGC=false"]
+               "--server.fileWatcherType=none", "--runner.postScriptGC=false", *args]
     process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"

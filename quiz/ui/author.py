@@ -339,8 +339,9 @@ def _images_allowed(case: Case) -> Case:
         st.caption(f"{what}: they are left out of the preview, which shows images only to instructors, "
                    "and no instructor passcode is set.")
     else:
-        common.instructor_unlocked(configured, f"{what}. Enter the instructor passcode to see them in the preview "
-                                   "(the preview can show any image of the content folder).", key="image-passcode")
+        if common.instructor_unlocked(configured, f"{what}. Enter the instructor passcode to see them in the preview "
+                                      "(the preview can show any image of the content folder).", key="image-passcode"):
+            return case  # an allow-listed sign-in (quiz.ui.signin): no passcode to type
     return case.model_copy(update={"stages": [s.model_copy(update={"images": []}) if s.images else s
                                               for s in case.stages]})
 

@@ -217,15 +217,20 @@ def content_notice(current: Content, *, for_authors: bool = False) -> None:
 # --- the instructor's passcode: the class page and the answer-key exports ---------------
 
 def instructor_passcode() -> str | None:
-    """QUIZ_INSTRUCTOR_PASSCODE, else ``instructor_passcode`` in ``.streamlit/secrets.toml``; no default."""
+    """QUIZ_INSTRUCTOR_PASSCODE, else ``instructor_passcode`` in ``.streamlit/secrets.toml``; no default.
+
+    With single sign-on and an ``[sso] instructors`` list but no passcode, a secret only the server
+    knows stands in for it (:func:`signin.server_passcode`): the class machinery still checks one,
+    and only an allow-listed sign-in is handed it.
+    """
     from_env = settings.current().instructor_passcode
     if from_env:
         return from_env
     try:
         value = st.secrets.get("instructor_passcode")
     except Exception:  # no secrets file at all
-        return None
-    return str(value).strip() or None if value else None
+        value = None
+    return (str(value).strip() if value else None) or signin.server_passcode()
 
 
 def explain_missing_passcode(what: str) -> None:
@@ -238,7 +243,8 @@ def explain_missing_passcode(what: str) -> None:
 
 
 def instructor_gate(what: str, intro: str, *, key: str = "class-passcode") -> bool:
-    """True when a usable passcode is set and this browser session has given it; otherwise say what to do."""
+    """True when a usable passcode is set and this browser session has given it, or when the signed-in
+    identity is on the ``[sso] instructors`` list; otherwise say what to do."""
     configured = instructor_passcode()
     if not configured:
         explain_missing_passcode(what)
@@ -260,13 +266,20 @@ def _client() -> str | None:
 
 
 def instructor_unlocked(configured: str, intro: str, *, key: str = "class-passcode") -> bool:
-    """True once this browser session has given the passcode; otherwise show the passcode form.
+    """True once this browser session has given the passcode, or the signed-in identity is on the
+    ``[sso] instructors`` list; otherwise show the passcode form.
 
     Every typed passcode goes through one failure counter in the database, shared by all
     browser sessions and app processes (:func:`quiz.classroom.try_passcode`).
     """
     if classroom.check_passcode(st.session_state.get(PASSCODE_KEY), configured):
         return True
+    if signin.signed_in_instructor():
+        st.session_state[PASSCODE_KEY] = configured  # what the class pages check; gone with st.logout()
+        return True
+    if configured == signin.server_passcode():  # single sign-on only: there is no passcode to type
+        signin.explain_instructor_sign_in(intro)
+        return False
     st.caption(intro)
     with st.form(f"{key}-form"):
         typed = st.text_input("Instructor passcode", type="password", key=f"{key}-input")
