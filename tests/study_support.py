@@ -21,15 +21,21 @@ def choices(stage, pick) -> dict[str, str]:
     return {q.id: pick(q) for q in stage.questions}
 
 
-def play(store, learner_id: int, case, pick, at: datetime, stages: int | None = None):
-    """Play ``case`` in tutor mode as the player does, every commit stamped ``at``; returns the attempt record."""
+def play(store, learner_id: int, case, pick, at: datetime, stages: int | None = None, certainty=None):
+    """Play ``case`` in tutor mode as the player does, every commit stamped ``at``; returns the attempt record.
+
+    ``certainty(question)`` gives the certainty the learner states with a question (None: none), stored with
+    the stage's reasoning as the player stores it.
+    """
     record = store.new_attempt(learner_id, case.id)
     attempt = engine.start(case, record.seed)
     for index, stage in enumerate(case.stages[:stages]):
         attempt = engine.commit(case, attempt, index, choices(stage, pick))
         done = engine.score(case, attempt) if engine.is_finished(case, attempt) else None
+        stated = {q.id: certainty(q) for q in stage.questions} if certainty else {}
+        reasoning = {"certainty": {q: c for q, c in stated.items() if c is not None}} if certainty else None
         assert store.record_stage(record.id, index, stage.kind, engine.results(case, attempt, index),
-                                  finished=(done.earned, done.possible) if done else None, at=at)
+                                  finished=(done.earned, done.possible) if done else None, at=at, reasoning=reasoning)
     return record
 
 

@@ -158,6 +158,9 @@ def test_committing_the_last_stage_ends_the_exam_and_shows_the_results(database)
         assert_no_exception(at)
     text = page_text(at)
     assert "Your results" in text and case.reveal.diagnosis in text
+    # The page keeps the scroll position of the last stage, far below the score: a toast tells the score.
+    [toast] = at.toast
+    assert "Exam ended" in toast.value and "100%" in toast.value
     assert next(m for m in at.metric if m.label == "Score").value == "100%"
 
 
@@ -174,3 +177,22 @@ def test_a_late_commit_is_refused_and_the_page_shows_the_results(database, monke
     assert "Time is up" in text and "not saved" in text
     assert "Your results" in text and "Time ran out" in text
     assert db.committed_choices(exam.load(db, CASES, record.id, record.learner_id).attempt_ids[case.id]) == []
+
+
+def test_a_diagnosis_asks_how_sure_the_learner_is_and_the_exam_stores_it(database):
+    """As in tutor mode: the certainty is committed with the stage and rates the review card after the exam."""
+    case, index = next((c, i) for c in (CASES[k] for k in sorted(CASES)) for i, s in enumerate(c.stages)
+                       if any(q.kind == "diagnosis" for q in s.questions))
+    diagnosis = next(q for q in case.stages[index].questions if q.kind == "diagnosis")
+    at = choose_and_start(page_app("exam", learner="Una"), [case])
+    for i in range(index):
+        at = answer_stage(at, case, i, best)
+    sure = next(r for r in at.radio if r.key.endswith(f"-{index + 1}-{diagnosis.id}-certainty"))
+    assert sure.label == "How sure are you of this diagnosis?" and sure.value is None
+    sure.set_value("low")
+    at = answer_stage(at, case, index, best)
+    assert_no_exception(at)
+    db = store_module.open_store(database)
+    learner = learner_of(db, "Una")
+    state = exam.load(db, CASES, exam.open_exam(db, CASES, learner), learner)
+    assert db.stage_reasoning(state.attempt_ids[case.id])[index]["certainty"] == {diagnosis.id: "low"}

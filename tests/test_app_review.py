@@ -34,7 +34,7 @@ def wrong(question):
 
 
 def shown_review_question(at):
-    radio = next((r for r in at.radio if r.key.startswith("rq-")), None)
+    radio = next((r for r in at.radio if r.key.startswith("rq-") and r.key.endswith("-choice")), None)
     return radio, (next(q for q in BANK if radio.key.startswith(f"rq-{q.id}-")) if radio else None)
 
 
@@ -124,7 +124,7 @@ def test_quick_fire_feedback_has_a_readable_heading(database):
 
 
 def due_radio(at):
-    return next((r for r in at.radio if r.key.startswith("due-")), None)
+    return next((r for r in at.radio if r.key.startswith("due-") and r.key.endswith("-choice")), None)
 
 
 def question_of(radio, case):
@@ -195,3 +195,46 @@ def test_an_item_leaves_the_missed_list_when_the_schedule_says_so(database):
     again = page_app("review", learner="Spaced")
     assert missed_rows(again) == 0 and due_radio(again) is None
     assert "Nothing due today" in page_text(again)
+
+
+@pytest.mark.parametrize("stated, rating", [("low", 2), ("high", 4)])
+def test_a_review_answer_is_scheduled_by_the_certainty_given_with_it(database, stated, rating):
+    """The Review page asks how sure the learner is; a right answer is Hard when unsure, Easy when sure."""
+    case = CASES[sorted(CASES)[0]]
+    finish_case(database, "Sure", case, wrong)
+    at = page_app("review", learner="Sure")
+    radio = due_radio(at)
+    question = question_of(radio, case)
+    key = radio.key.removesuffix("-choice")
+    sure = at.radio(key=f"{key}-certainty")
+    assert sure.label == "How sure are you?" and sure.value is None  # asked, never preset
+    radio.set_value(question.answer)
+    sure.set_value(stated)
+    at.button(key=f"{key}-check").click()
+    at.run()
+    assert_no_exception(at)
+    db = store_module.open_store(database)
+    learner = learner_of(db, "Sure")
+    last = schedule.review_log(db, learner, f"case:{case.id}:{question.id}")[-1]
+    assert (last["source"], last["rating"], last["certainty"]) == ("review", rating, stated)
+    [card] = [i for i in schedule.items(db, learner) if i.question_id == question.id]
+    assert card.due > store_module.now()
+    assert f"{card.due:%H:%M} UTC" in page_text(at) or f"{card.due:%Y-%m-%d}" in page_text(at)
+    shown = at.radio(key=f"{key}-certainty")
+    assert shown.disabled and shown.value == stated  # given with the answer, kept on screen, not changed after it
+
+
+def test_a_quick_fire_answer_is_scheduled_by_the_certainty_given_with_it(database):
+    for case in CASES.values():
+        finish_case(database, "Quick", case, best)
+    at = page_app("review", learner="Quick")
+    radio, question = shown_review_question(at)
+    key = radio.key.removesuffix("-choice")
+    radio.set_value(question.answer)
+    at.radio(key=f"{key}-certainty").set_value("low")
+    at.button(key=f"{key}-check").click()
+    at.run()
+    assert_no_exception(at)
+    db = store_module.open_store(database)
+    [last] = schedule.review_log(db, learner_of(db, "Quick"), f"bank:{question.id}")
+    assert (last["rating"], last["certainty"]) == (2, "low")  # right but unsure: a card, rated Hard

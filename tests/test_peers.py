@@ -10,7 +10,7 @@ from class_support import BACKENDS, database_url
 from quiz.play import engine, exam, peers
 from quiz.store import Store
 
-from study_support import T0, best, choices, play, wrong
+from study_support import T0, best, choices, play, walk, wrong
 from learner_support import learner_of
 
 
@@ -105,6 +105,12 @@ def test_peer_statistics_reveal_no_individual(url, case):
     assert seen[4] == seen[5] == seen[6] == seen[7] == seen[8]  # the 6th-9th learners' answers are not told
     assert seen[9].n == 10 and seen[10] == seen[11] == seen[9]  # nor the 11th's, however distinctive
     assert seen[9] != seen[4]
+    # What a page gets names no one: no learner's id, name or answer time, only counts and shares by option.
+    names = {f"peer-{i}" for i in range(12)}
+    for stats in seen[4:]:
+        found = list(walk(stats))
+        assert not {field for _path, field, _value in found} & {"learner_id", "answered_at", "name"}
+        assert not {value for _path, _field, value in found if isinstance(value, str)} & names
 
 
 def test_bands(cases):

@@ -32,6 +32,9 @@ def fsrs_chain(*steps):
     (0.0, None, Rating.Again), (0.0, "high", Rating.Again), (0.5, "high", Rating.Again),  # partial credit is a miss
     (1.0, "low", Rating.Hard), (1.0, 10, Rating.Hard), (1.0, "moderate", Rating.Good), (1.0, 50, Rating.Good),
     (1.0, None, Rating.Good), (1.0, "high", Rating.Easy), (1.0, 90, Rating.Easy), (1.0, "Medium", Rating.Good),
+    # A number falls in the level whose value it is nearest (calibration.level): 0-49 low, 50-83 moderate, 84-100 high.
+    (1.0, 0, Rating.Hard), (1.0, 49, Rating.Hard), (1.0, 49.9, Rating.Hard), (1.0, 83, Rating.Good),
+    (1.0, 84, Rating.Easy), (1.0, 100, Rating.Easy),
 ])
 def test_rating_from_answer_and_certainty(credit, certainty, expected):
     assert schedule.rating(credit, certainty) == expected
@@ -46,6 +49,7 @@ def test_a_bad_certainty_is_refused_with_its_value():
 
 def test_which_first_answers_start_a_card():
     assert schedule.needs_card(0.0) and schedule.needs_card(0.5, "high") and schedule.needs_card(1.0, "low")
+    assert schedule.needs_card(1.0, 40) and not schedule.needs_card(1.0, 50) and not schedule.needs_card(1.0, 70)
     assert not schedule.needs_card(1.0) and not schedule.needs_card(1.0, "moderate")
     at = T0
     cards, applied = schedule.cards_from_outcomes([
@@ -198,3 +202,60 @@ def test_a_review_shows_the_findings_up_to_the_questions_stage_and_no_later(case
                 assert not hasattr(context[-1], "questions")  # findings only: no key, no later question
     with pytest.raises(engine.EngineError, match="no question 'gone'"):
         schedule.findings_until(next(iter(cases.values())), "gone")
+
+
+def test_the_certainty_stated_at_the_stage_rates_its_answer(url, cases):
+    """The certainty a learner commits with a stage (stored with the stage's reasoning) is the card's rating."""
+    store = Store(url)
+    learner = learner_of(store, "unsure")
+    case = next(c for c in (cases[k] for k in sorted(cases))
+                if sum(q.kind == "diagnosis" for s in c.stages for q in s.questions) >= 1
+                and sum(len(s.questions) for s in c.stages) >= 3)
+    questions = [q for s in case.stages for q in s.questions]
+    diagnosis = next(q for q in questions if q.kind == "diagnosis")
+    others = [q for q in questions if q.id != diagnosis.id]
+    sure, missed = others[0], others[1]
+    stated = {diagnosis.id: "low", sure.id: "high", missed.id: "high"}
+    play(store, learner, case, lambda q: wrong(q) if q.id == missed.id else best(q), T0,
+         certainty=lambda q: stated.get(q.id))
+    schedule.sync(store, learner, now=T0)
+    cards = {i.question_id: i for i in schedule.items(store, learner)}
+    # Right but unsure: a card, rated Hard. Right and sure: none. Missed, however sure: Again.
+    assert set(cards) == {diagnosis.id, missed.id}
+    assert cards[diagnosis.id].card.stability == fsrs_chain((Rating.Hard, T0)).stability
+    assert cards[missed.id].card.stability == fsrs_chain((Rating.Again, T0)).stability
+    log = {r["item"]: r for r in schedule.review_log(store, learner)}
+    assert (log[f"case:{case.id}:{diagnosis.id}"]["rating"], log[f"case:{case.id}:{diagnosis.id}"]["certainty"]) == (
+        int(Rating.Hard), "low")
+    assert (log[f"case:{case.id}:{missed.id}"]["rating"], log[f"case:{case.id}:{missed.id}"]["certainty"]) == (
+        int(Rating.Again), "high")
+
+
+def test_a_numeric_certainty_stated_at_the_stage_uses_the_calibration_bands(url, cases):
+    store = Store(url)
+    case = cases[sorted(cases)[0]]
+    first = case.stages[0].questions[0]
+    for name, number, card in (("forty-nine", 49, True), ("fifty", 50, False)):
+        learner = learner_of(store, name)
+        play(store, learner, case, best, T0, certainty=lambda q: number if q.id == first.id else None)
+        schedule.sync(store, learner, now=T0)
+        assert any(i.question_id == first.id for i in schedule.items(store, learner)) is card, name
+
+
+def test_the_certainty_committed_in_an_exam_rates_its_answers_when_the_exam_ends(url, cases):
+    store = Store(url)
+    learner = learner_of(store, "unsure examinee")
+    case, index = next((cases[k], i) for k in sorted(cases) for i, s in enumerate(cases[k].stages)
+                       if any(q.kind == "diagnosis" for q in s.questions))
+    stage = case.stages[index]
+    diagnosis = next(q for q in stage.questions if q.kind == "diagnosis")
+    state = exam.start(store, cases, learner, (case.id,), time_limit=None, now=T0)
+    for i, s in enumerate(case.stages[:index + 1]):
+        exam.commit(store, cases, state.exam.id, learner, case.id, i, choices(s, best),
+                    certainty={diagnosis.id: "low"} if i == index else None, now=T0 + timedelta(minutes=i + 1))
+    exam.finish(store, cases, state.exam.id, learner, now=T0 + timedelta(minutes=20))
+    schedule.sync(store, learner, now=T0 + timedelta(minutes=21))
+    [item] = schedule.items(store, learner)  # right and unsure: a card; right with no certainty given: none
+    assert item.question_id == diagnosis.id
+    assert item.card.stability == fsrs_chain((Rating.Hard, T0 + timedelta(minutes=20))).stability
+    assert store.stage_reasoning(state.attempt_ids[case.id])[index]["certainty"] == {diagnosis.id: "low"}

@@ -65,8 +65,8 @@ def test_calibration_with_certainty(history):
     table = progress.calibration_by(frame.assign(certainty=certainty), "question_kind").set_index("question_kind")
     next_step = table.loc["next_step"]
     assert next_step["rated"] == next_step["answers"]
-    assert next_step["certainty"] == round(500 / 6, 1)  # "high" is the middle of the top third
-    assert next_step["gap"] == round(500 / 6, 1)  # sure and always wrong: over-confident by that much
+    assert next_step["certainty"] == 100.0  # "high" counts as 100%, as in the calibration section
+    assert next_step["gap"] == 100.0  # sure and always wrong: over-confident by that much
     diagnosis = table.loc["diagnosis"]
     assert diagnosis["rated"] == 1 and diagnosis["accuracy"] == 100.0
     assert diagnosis["certainty"] == 60 and diagnosis["gap"] == -40.0  # right while 60% sure: under-confident
@@ -79,5 +79,5 @@ def test_history_keeps_an_optional_certainty(cases):
     assert "certainty" not in progress.history_frame([row], cases)
     frame = progress.history_frame([row | {"certainty": "low"}], cases)
     assert list(frame["certainty"]) == ["low"]
-    assert progress.certainty_percent("low") == pytest.approx(100 / 6) and progress.certainty_percent(None) is None
+    assert progress.certainty_percent("low") == pytest.approx(33) and progress.certainty_percent(None) is None
     assert progress.weak_areas(pd.DataFrame(columns=progress.HISTORY_COLUMNS)).empty

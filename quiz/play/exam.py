@@ -384,8 +384,13 @@ def results(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: i
 
 
 def commit(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int, case_id: str, stage_index: int,
-           choices: Mapping[str, str], *, now: datetime | None = None) -> ExamState:
-    """Commit one stage of one case of the exam, at server time ``now``; the exam ends with its last commit."""
+           choices: Mapping[str, str], *, certainty: Mapping[str, object] | None = None,
+           now: datetime | None = None) -> ExamState:
+    """Commit one stage of one case of the exam, at server time ``now``; the exam ends with its last commit.
+
+    ``certainty`` ({question id: level or 0-100}) is how sure the learner said they were; it is stored
+    with the stage's reasoning, as in tutor mode, and rates the answers' review cards once the exam ends.
+    """
     now = now or server_now()
     state = _load(store, cases, exam_id, learner_id)
     if state.exam.finished_at is not None:
@@ -402,7 +407,8 @@ def commit(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: in
     stored = store.record_stage(state.attempt_ids[case_id], stage_index, case.stages[stage_index].kind,
                                 engine.results(case, attempt, stage_index),
                                 finished=(done.earned, done.possible) if done else None, at=now,
-                                guard=lambda conn: _still_open(conn, exam_id))
+                                guard=lambda conn: _still_open(conn, exam_id),
+                                reasoning={"certainty": dict(certainty)} if certainty else None)
     if not stored:
         raise engine.AlreadyCommitted(f"Stage {stage_index + 1} is already committed; committed answers cannot change.")
     state = _load(store, cases, exam_id, learner_id)

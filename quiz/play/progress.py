@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..content.model import Case
 from ..store import AttemptRecord, as_utc
+from .calibration import LEVELS
 from .schedule import certainty_level
 
 HISTORY_COLUMNS = ["case_id", "attempt_id", "stage_index", "stage_kind", "question_id", "question_kind",
@@ -104,13 +105,14 @@ AREAS: tuple[tuple[str, str], ...] = (("stage kind", "stage_kind"), ("region", "
                                       ("question kind", "question_kind"))
 #: Fewest answers for an area to be called weak (fewer say more about luck than about the learner).
 MIN_AREA_ANSWERS = 4
-#: A certainty level stands for the middle of its third of the 0-100 scale.
-LEVEL_PERCENT = {"low": 100 / 6, "moderate": 50.0, "high": 500 / 6}
+#: A certainty level stands for its probability in :data:`quiz.play.calibration.LEVELS` (low 33%,
+#: moderate 67%, high 100%), as in the calibration section, so both give one mean certainty.
+LEVEL_PERCENT = {level: 100 * p for level, p in LEVELS.items()}
 AREA_COLUMNS = ["area", "value", "answers", "accuracy", "rated", "certainty", "gap"]
 
 
 def certainty_percent(value) -> float | None:
-    """A stored certainty on the 0-100 scale (a level counts as the middle of its third); None if none given."""
+    """A stored certainty on the 0-100 scale (a level counts as its calibration value); None if none given."""
     level = certainty_level(value)
     if level is None:
         return None

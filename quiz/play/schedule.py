@@ -30,8 +30,9 @@ from sqlalchemy import exc
 
 from ..content.model import Case, Finding, Image
 from ..store import Store, answers, as_utc, attempts, card_reviews, exams, now as server_now, review_cards
+from ..store import stage_reasoning
 from ..store import visible_attempt
-from . import engine
+from . import calibration, engine
 
 #: FSRS with its published default parameters and desired retention 0.9, learning steps of 1 and 10
 #: minutes (a miss comes back in the same sitting), and no random fuzz (the decks are small, and a
@@ -48,7 +49,9 @@ CERTAINTY_LEVELS = ("low", "moderate", "high")
 
 
 def certainty_level(value) -> str | None:
-    """``low``, ``moderate`` or ``high`` from a stored certainty: a level name, or a 0-100 number (thirds).
+    """``low``, ``moderate`` or ``high`` from a stored certainty: a level name, or a 0-100 number read as
+    :func:`quiz.play.calibration.level` reads it (0-49 low, 50-83 moderate, 84-100 high), so one number
+    means one level on every page.
 
     None, NaN and "" mean the learner gave none.
     """
@@ -63,7 +66,7 @@ def certainty_level(value) -> str | None:
     number = float(value)
     if not 0 <= number <= 100:
         raise ValueError(f"Certainty {value!r} is outside 0-100.")
-    return "low" if number < 100 / 3 else "moderate" if number < 200 / 3 else "high"
+    return calibration.level(number)
 
 
 def rating(credit: float, certainty=None) -> Rating:
@@ -215,17 +218,23 @@ class _Conflict(Exception):
 
 
 def _outcomes_to_sync(conn, learner_id: int) -> list[Outcome]:
-    certainty = answers.c["certainty"] if "certainty" in answers.c else sa.null()
+    """The learner's answers not yet reviewed into a card, each with the certainty stated with it.
+
+    The certainty of a case answer is the one the learner committed with its stage, stored in
+    ``stage_reasoning.certainty`` as ``{question id: level or 0-100}``.
+    """
     released = sa.func.coalesce(exams.c.finished_at, answers.c.answered_at)  # an exam's answers count when it ends
     rows = conn.execute(
         sa.select(answers.c.id, attempts.c.case_id, answers.c.question_id, answers.c.credit,
-                  certainty.label("certainty"), released.label("at"), attempts.c.exam_id)
+                  stage_reasoning.c.certainty.label("stated"), released.label("at"), attempts.c.exam_id)
         .join(attempts, answers.c.attempt_id == attempts.c.id)
         .outerjoin(exams, exams.c.id == attempts.c.exam_id)
+        .outerjoin(stage_reasoning, sa.and_(stage_reasoning.c.attempt_id == answers.c.attempt_id,
+                                            stage_reasoning.c.stage_index == answers.c.stage_index))
         .where(attempts.c.learner_id == learner_id, visible_attempt,
                ~sa.exists().where(card_reviews.c.answer_id == answers.c.id))
     ).all()
-    return [Outcome(r.case_id, r.question_id, r.credit, r.certainty, as_utc(r.at),
+    return [Outcome(r.case_id, r.question_id, r.credit, (r.stated or {}).get(r.question_id), as_utc(r.at),
                     "exam" if r.exam_id is not None else "case", r.id) for r in rows]
 
 

@@ -209,6 +209,24 @@ def area_label(area: str, value: str) -> str:
     return f"{AREA_LABELS.get(area, area)}: {shown}"
 
 
+def weak_area_chart(table: pd.DataFrame) -> alt.Chart:
+    """Accuracy as a bar per area and mean certainty as a diamond on the same 0-100 scale: the gap between
+    them is the calibration gap, read at a glance (a diamond right of its bar: over-confident)."""
+    scale = alt.Scale(domain=[0, 100])
+    tooltip = [alt.Tooltip("label:N", title="Area"), alt.Tooltip("answers:Q", title="Answers"),
+               alt.Tooltip("accuracy:Q", title="Accuracy (%)"), alt.Tooltip("rated:Q", title="With certainty"),
+               alt.Tooltip("certainty:Q", title="Mean certainty (%)"),
+               alt.Tooltip("gap:Q", title="Calibration gap (points)")]
+    base = alt.Chart(table).encode(y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
+                                   tooltip=tooltip)
+    # No colour legend: each label names its area, and a legend does not fit beside the bars on a phone.
+    bars = base.mark_bar().encode(x=alt.X("accuracy:Q", scale=scale, title="%"),
+                                  color=alt.Color("area:N", legend=None))
+    certainty = base.transform_filter("isValid(datum.certainty)").mark_point(
+        shape="diamond", filled=True, size=90, color="black").encode(x=alt.X("certainty:Q", scale=scale))
+    return (bars + certainty).properties(height=alt.Step(22))
+
+
 def _weak_areas(store: Store, cases, learner_id: int, frame: pd.DataFrame) -> None:
     """Accuracy and calibration by stage kind, region and question kind, weakest first; an exam of the weakest."""
     st.subheader("Weak areas")
@@ -218,13 +236,9 @@ def _weak_areas(store: Store, cases, learner_id: int, frame: pd.DataFrame) -> No
     table = table.assign(label=[area_label(a, v) for a, v in zip(table["area"], table["value"])])
     st.caption("Accuracy is your mean credit; calibration is how sure you were minus how right you were "
                "(positive: over-confident), over the answers where you gave a certainty.")
-    chart = alt.Chart(table).mark_bar().encode(
-        x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 100]), title="accuracy (%)"),
-        y=alt.Y("label:N", sort=None, title=None),
-        color=alt.Color("area:N", title="Area"),
-        tooltip=["label", "answers", "accuracy", "rated", "certainty", "gap"],
-    ).properties(height=alt.Step(22))
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(weak_area_chart(table), width="stretch")
+    st.caption("Bars: accuracy. ◆: your mean certainty, where you gave one; the distance between them is the "
+               "calibration gap.")
     shown = table.rename(columns={"label": "Area", "answers": "Answers", "accuracy": "Accuracy (%)",
                                   "rated": "With certainty", "certainty": "Mean certainty (%)",
                                   "gap": "Calibration gap (points)"})

@@ -15,13 +15,14 @@ import streamlit as st
 from ..play import exam, peers
 from ..play.engine import EngineError
 from ..store import Store, now as server_now
-from . import common, components
+from . import common, components, pad
 from .library import DIFFICULTIES
 
 URL_PATH = "exam"
 RESULTS_KEY = "exam-results"  # id of the ended exam whose results are on screen
 NOTICE_KEY = "exam-notice"  # a message for the next run (e.g. "time is up, this answer was not saved")
 CASE_KEY = "exam-case"  # which case of the running exam is on screen, by position
+ENDED_KEY = "exam-ended"  # the exam has just ended on this screen: say the score wherever the page is scrolled
 
 
 def page() -> st.Page:
@@ -158,6 +159,7 @@ def _countdown(exam_id: int, deadline: datetime) -> None:
     st.metric("Time left", clock(left))
     if left <= 0:
         st.session_state[RESULTS_KEY] = exam_id
+        st.session_state[ENDED_KEY] = exam_id
         st.session_state[NOTICE_KEY] = "Time is up: the exam has ended. Stages not committed count as wrong."
         st.rerun()
 
@@ -179,6 +181,7 @@ def _sit(store: Store, cases, learner_id: int, exam_id: int) -> None:
         if st.button("Hand in the exam", type="primary", disabled=not sure, key=f"exam-{exam_id}-hand-in"):
             exam.finish(store, cases, exam_id, learner_id)
             st.session_state[RESULTS_KEY] = exam_id
+            st.session_state[ENDED_KEY] = exam_id
             st.rerun()
     st.caption("No feedback until you hand in: your score, the keys and the explanations come at the end.")
 
@@ -210,13 +213,19 @@ def _case(store: Store, cases, learner_id: int, exam_id: int, case: exam.ExamCas
                 text=f"{case.committed_stages} of {case.total_stages} stages committed")
 
     def on_commit(stage_index: int, choices: dict[str, str]) -> str | None:
+        number = stage_index + 1
+        stated = {q.id: st.session_state.get(pad.certainty_key(key, number, q.id))
+                  for q in case.stages[stage_index].questions if q.kind == "diagnosis"}
         try:
-            after = exam.commit(store, cases, exam_id, learner_id, case.case_id, stage_index, choices)
+            after = exam.commit(store, cases, exam_id, learner_id, case.case_id, stage_index, choices,
+                                certainty={q: c for q, c in stated.items() if c})
             if after.exam.finished_at is not None:  # the last stage of the last case: the exam is over
                 st.session_state[RESULTS_KEY] = exam_id
+                st.session_state[ENDED_KEY] = exam_id
         except exam.ExamOver as over:
             st.session_state[NOTICE_KEY] = str(over)
             st.session_state[RESULTS_KEY] = exam_id
+            st.session_state[ENDED_KEY] = exam_id
         except EngineError as error:
             return str(error)
         return None
@@ -234,13 +243,21 @@ def _case(store: Store, cases, learner_id: int, exam_id: int, case: exam.ExamCas
         st.markdown(f"### {title}")
         components.stage_body(stage, key)
         _flags(store, cases, learner_id, exam_id, case.case_id, stage, key)
-        components.question_form(stage, key, on_commit)
+        components.question_form(stage, key, on_commit, components.Around(after_question=_certainty_for(key)))
         return
     st.success("Every stage of this case is committed.", icon="✔")
     if position + 1 < total and st.button("Next case →", key=f"{key}-next"):
         st.session_state[CASE_KEY] = position + 1
         st.session_state.pop(f"exam-{exam_id}-case-pick", None)
         st.rerun()
+
+
+def _certainty_for(key: str):
+    def ask(stage, question) -> None:
+        """How sure the learner is of a diagnosis, as in tutor mode: it rates the answer's review card."""
+        if question.kind == "diagnosis":
+            pad.certainty(key, stage.number, question.id)
+    return ask
 
 
 def _flags(store: Store, cases, learner_id: int, exam_id: int, case_id: str, stage: exam.ExamStage, key: str) -> None:
@@ -260,6 +277,9 @@ def _flags(store: Store, cases, learner_id: int, exam_id: int, case_id: str, sta
 
 def _results(store: Store, cases, learner_id: int, exam_id: int) -> None:
     result = exam.results(store, cases, exam_id, learner_id)
+    if st.session_state.pop(ENDED_KEY, None) == exam_id:  # the page may still be scrolled to the last stage
+        st.toast(f"Exam ended: your score is {result.score.percent:g}%. Your results start at the top of the page.",
+                 icon="🏁")
     titles = {c: cases[c].title for c in (r.case_id for r in result.cases)}
     st.subheader("Your results")
     cols = st.columns(3)

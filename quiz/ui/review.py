@@ -18,25 +18,44 @@ def _presentation_seed(key: str) -> str:
     return st.session_state.setdefault(f"{key}-seed", engine.new_seed())
 
 
+CERTAINTY_LABELS = {"low": "Low", "moderate": "Moderate", "high": "High"}
+
+
 def _quick_fire_item(question: Question, key: str, context: str | None = None) -> bool | None:
-    """Ask one question; after "Check", show the verdict and explanations. Returns correctness once checked."""
+    """Ask one question and how sure the learner is; after "Check", show the verdict and explanations.
+
+    Returns correctness once checked; the certainty given with it is :func:`_certainty`.
+    """
     seed = _presentation_seed(key)
     with st.container(border=True):
         if context:
             st.caption(context)
-        choice = components.choice(engine.ask(question, seed), f"{key}-choice", heading=False, index=None)
         checked_key = f"{key}-checked"
-        if st.button("Check answer", key=f"{key}-check", disabled=st.session_state.get(checked_key) is not None):
+        done = st.session_state.get(checked_key) is not None
+        choice = components.choice(engine.ask(question, seed), f"{key}-choice", heading=False, index=None)
+        if done:  # locked with the answer, showing the certainty as given
+            st.session_state[f"{key}-certainty"] = st.session_state.get(f"{key}-stated")
+        st.radio("How sure are you?", list(CERTAINTY_LABELS), format_func=CERTAINTY_LABELS.__getitem__,
+                 key=f"{key}-certainty", index=None, horizontal=True, disabled=done,
+                 help="Optional. A right answer you were unsure of comes back sooner; a sure one later.")
+        if st.button("Check answer", key=f"{key}-check", disabled=done):
             if choice is None:
                 st.warning("Choose an answer first.", icon="✋")
             else:
                 st.session_state[checked_key] = choice
+                st.session_state[f"{key}-stated"] = st.session_state.get(f"{key}-certainty")
+                st.rerun()  # show the answer and certainty as given, locked
         checked = st.session_state.get(checked_key)
         if checked is None:
             return None
         result = engine.grade(question, checked, seed)
         components.feedback((result,), expanded_others=True, prompt=False)  # the question is just above
         return result.correct
+
+
+def _certainty(key: str) -> str | None:
+    """The certainty the learner gave with the checked answer (None: none given)."""
+    return st.session_state.get(f"{key}-stated")
 
 
 def render() -> None:
@@ -105,7 +124,8 @@ def _quick_fire(current, store, learner: int | None) -> None:
             try:
                 learner_id = common.current_learner(store, create=True)
                 store.record_review(learner_id, question.id, st.session_state[f"{key}-checked"], correct)
-                schedule.record_review(store, learner_id, None, question.id, 1.0 if correct else 0.0)
+                schedule.record_review(store, learner_id, None, question.id, 1.0 if correct else 0.0,
+                                       _certainty(key))
             except StoreError as error:
                 st.error(f"This answer was not saved to your progress. {error}", icon="🛑")
             else:
@@ -193,7 +213,7 @@ def _review_item(store, learner_id: int, item: schedule.ReviewItem, found, now: 
     if not st.session_state.get(f"{key}-saved"):
         result = engine.grade(question, st.session_state[f"{key}-checked"], _presentation_seed(key))
         st.session_state[f"{key}-after"] = schedule.record_review(store, learner_id, item.case_id, item.question_id,
-                                                                  result.credit)
+                                                                  result.credit, _certainty(key))
         st.session_state[f"{key}-saved"] = True
         st.session_state["due-held"] = item.item
     after = st.session_state.get(f"{key}-after")
@@ -213,5 +233,6 @@ def _missed_list(missed: list[schedule.ReviewItem], by_item, now: datetime) -> N
         st.caption("None: every question you missed is learned, or you have missed none yet.")
         return
     st.caption("An item leaves this list once the scheduler expects you to recall it a week from now.")
-    st.dataframe([{"Question": f"{by_item[i.item][1]} · {by_item[i.item][0].prompt}",
-                   "Next review": _due_label(i.due, now)} for i in missed], hide_index=True, width="stretch")
+    # The date and the question first: on a phone the case's long title would push them off screen.
+    st.dataframe([{"Next review": _due_label(i.due, now), "Question": by_item[i.item][0].prompt,
+                   "From": by_item[i.item][1]} for i in missed], hide_index=True, width="stretch")
