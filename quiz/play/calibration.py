@@ -123,6 +123,28 @@ def certainty_trace(judgements: Iterable[Judgement]) -> list[tuple[int, float, f
     return sorted((j.stage_index, probability(j.certainty), j.credit) for j in judgements)
 
 
+# --- certainty-based marks (the class score) ----------------------------------------------------
+
+#: Points for an answer by its certainty level: (gain when right, loss when wrong). Gardner-Medwin's
+#: certainty-based marking: claiming more certainty earns more when right and costs more when wrong.
+CERTAINTY_MARKS: dict[str, tuple[float, float]] = {"low": (1.0, 0.0), "moderate": (2.0, 2.0), "high": (3.0, 6.0)}
+#: The most one answer can earn (right, with high certainty).
+MAX_MARK = max(gain for gain, _ in CERTAINTY_MARKS.values())
+
+
+def certainty_mark(credit: float, certainty: Certainty | None = None) -> float:
+    """Points for one answer: credit x gain - (1 - credit) x loss at its certainty level (:data:`CERTAINTY_MARKS`).
+
+    Right (credit 1): high 3, moderate 2, low 1; wrong (credit 0): low 0, moderate -2, high -6; a
+    partial credit is the mix of the two. An answer without a certainty counts as low (it risks nothing).
+    Each level is the best claim for a learner whose chance of being right is in its band (low below
+    2/3, moderate from 2/3 to 4/5, high above 4/5), so the marks reward saying honestly how sure one is.
+    Time plays no part.
+    """
+    gain, loss = CERTAINTY_MARKS["low" if certainty is None else level(certainty)]
+    return credit * gain - (1 - credit) * loss
+
+
 # --- the problem representation -----------------------------------------------------------------
 
 #: Phrases that count as one another when a learner's one-liner is matched with the author's
