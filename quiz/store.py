@@ -118,6 +118,8 @@ class_sessions = sa.Table(
     sa.Column("hide_case", sa.Boolean),
     # When answering closes by itself (the instructor's countdown); NULL without one.
     sa.Column("closes_at", sa.DateTime(timezone=True)),
+    # Students give a certainty with each answer (quiz.play.calibration levels); NULL in old databases: not asked.
+    sa.Column("ask_certainty", sa.Boolean),
 )
 
 class_students = sa.Table(
@@ -143,6 +145,8 @@ class_answers = sa.Table(
     sa.Column("question_id", sa.String(80), nullable=False),
     sa.Column("option_id", sa.String(80), nullable=False),
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    # How sure the student was: "low", "moderate" or "high" (quiz.play.calibration.LEVELS); NULL when not asked.
+    sa.Column("certainty", sa.String(20)),
     sa.UniqueConstraint("student_id", "question_id", name="one_class_answer_per_question"),
     sa.Index("class_answers_by_question", "session_id", "question_id"),
 )
@@ -351,7 +355,7 @@ def dispose_all() -> None:
 #: Columns added after their table first shipped (all nullable); :func:`add_missing_columns` adds them to older databases.
 _ADDED_COLUMNS = ((attempts, "seed"), (class_sessions, "seed"), (review_answers, "case_id"), (attempts, "exam_id"),
                   (class_sessions, "hide_case"), (class_sessions, "closes_at"), (class_students, "seat_hash"),
-                  (learners, "display_name"))
+                  (learners, "display_name"), (class_answers, "certainty"), (class_sessions, "ask_certainty"))
 
 
 def add_missing_columns(engine: sa.Engine) -> None:

@@ -63,6 +63,7 @@ class SessionState:
     updated_at: datetime
     closes_at: datetime | None = None  # while open with a countdown: when answering closes by itself
     seed: str = field(kw_only=True)  # one option order for the whole session (engine.display_order)
+    ask_certainty: bool = field(default=False, kw_only=True)  # students say how sure they are with each answer
 
     @property
     def ended(self) -> bool:
@@ -162,6 +163,11 @@ def can_answer(phase: str) -> bool:
 def key_shown(phase: str) -> bool:
     """Whether the key of the stage on screen is shown (earlier stages' keys always are)."""
     return phase == REVEALED
+
+
+def certainty_shown(phase: str) -> bool:
+    """Whether the presenter shows how sure the class was of each option: with the key, never before."""
+    return key_shown(phase)
 
 
 PHASE_LABELS = {LOBBY: "Waiting for students", WAITING: "Findings shown, answering not open yet",

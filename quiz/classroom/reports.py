@@ -11,13 +11,15 @@ import io
 from datetime import datetime
 
 from ..content.model import Case
-from ..play import engine
+from ..play import calibration, engine
 from ..store import Store, as_utc
 from .authority import Host
 from .storage import answer_records
 
 RESULT_COLUMNS = ["nickname", "stage", "stage_kind", "question_id", "question_kind", "option_id", "option_label",
-                  "best_id", "best_label", "correct", "credit", "answered_at"]
+                  "best_id", "best_label", "correct", "credit", "certainty", "points", "class_score", "answered_at"]
+#: Certainty as the tables name it; an answer stored without one is "none".
+NO_CERTAINTY = "none"
 
 
 def result_rows(store: Store, host: Host, case: Case) -> list[dict]:
@@ -26,10 +28,16 @@ def result_rows(store: Store, host: Host, case: Case) -> list[dict]:
 
 
 def grade_records(case: Case, records) -> list[dict]:
-    """Stored answers (nickname, stage_index, question_id, option_id, answered_at) as graded rows."""
+    """Stored answers (nickname, stage_index, question_id, option_id, answered_at[, certainty]) as graded rows.
+
+    Each row's ``points`` is its certainty-based mark (:func:`quiz.play.calibration.certainty_mark`) and
+    ``class_score`` the sum of its student's points (the same on each of their rows). The time of an
+    answer is reported but scores nothing.
+    """
     places = {q.id: (i, j, q) for i, stage in enumerate(case.stages) for j, q in enumerate(stage.questions)}
     rows = []
-    for nickname, stage_index, question_id, option_id, answered_at in records:
+    for nickname, stage_index, question_id, option_id, answered_at, *rest in records:
+        certainty = rest[0] if rest else None
         if question_id not in places:
             continue  # the case was edited since; the answer no longer fits a question
         i, j, question = places[question_id]
@@ -39,11 +47,27 @@ def grade_records(case: Case, records) -> list[dict]:
                      "question_id": question_id, "question_kind": question.kind, "option_id": option_id,
                      "option_label": labels.get(option_id, option_id), "best_id": question.answer,
                      "best_label": labels[question.answer], "correct": option_id == question.answer,
-                     "credit": credit, "answered_at": as_utc(answered_at), "_order": (i, j)})
+                     "credit": credit, "certainty": certainty,
+                     "points": calibration.certainty_mark(credit, certainty),
+                     "answered_at": as_utc(answered_at), "_order": (i, j)})
+    totals: dict[str, float] = {}
+    for row in rows:
+        totals[row["nickname"]] = totals.get(row["nickname"], 0.0) + row["points"]
     rows.sort(key=lambda r: (r["_order"], r["nickname"].lower()))
     for row in rows:
         del row["_order"]
+        row["class_score"] = round(totals[row["nickname"]], 3)
     return rows
+
+
+def class_score(rows: list[dict]) -> float:
+    """One student's class score: the sum of their answers' certainty-based points (unanswered: 0)."""
+    return round(sum(r["points"] for r in rows), 3)
+
+
+def max_class_score(case: Case) -> float:
+    """The best class score in a case: every question right with high certainty."""
+    return calibration.MAX_MARK * sum(len(stage.questions) for stage in case.stages)
 
 
 def stage_summary(case: Case, rows: list[dict], joined: int) -> list[dict]:
@@ -93,8 +117,37 @@ def student_summary(case: Case, rows: list[dict], nicknames: list[str]) -> list[
         line["answered"] = len(answers)
         line["score"] = round(earned, 2)
         line["percent"] = round(100 * earned / len(columns), 1) if columns else 0.0
+        line["certainty"] = " ".join(f"{n}{level[0].upper()}" for level, n in _levels(answers.values()).items() if n)
+        best = max_class_score(case)
+        line["class_score"] = class_score(list(answers.values()))
+        line["class_percent"] = round(100 * line["class_score"] / best, 1) if best else 0.0
         out.append(line)
     return out
+
+
+def _levels(rows) -> dict[str, int]:
+    """Answers per certainty level (and "none"), in level order."""
+    counts = {level: 0 for level in (*calibration.LEVEL_ORDER, NO_CERTAINTY)}
+    for row in rows:
+        counts[row["certainty"] or NO_CERTAINTY] += 1
+    return counts
+
+
+def certainty_summary(case: Case, rows: list[dict]) -> list[dict]:
+    """One row per option of every question: how many chose it, and how sure they were (low, moderate, high, none)."""
+    out = []
+    for i, stage in enumerate(case.stages):
+        for question in stage.questions:
+            for option in question.options:
+                mine = [r for r in rows if r["question_id"] == question.id and r["option_id"] == option.id]
+                out.append({"stage": i + 1, "question_id": question.id, "option": option.label or option.id,
+                            "best": option.id == question.answer, "answers": len(mine)} | _levels(mine))
+    return out
+
+
+def class_calibration(rows: list[dict]) -> calibration.Calibration:
+    """The class's accuracy by certainty level over the answers that carry a certainty."""
+    return calibration.calibration(calibration.Judgement(r["certainty"], r["credit"]) for r in rows if r["certainty"])
 
 
 def _csv_cell(value) -> str:

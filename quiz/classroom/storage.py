@@ -24,6 +24,7 @@ from sqlalchemy import exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..content.model import Case, Question
+from ..play import calibration
 from ..store import (Store, StoreError, as_utc, class_answers, class_sessions, class_students, new_seed, now,
                      passcode_attempts, stored_seed)
 from .authority import WINDOW, Host, check_passcode, digest, locked_until, passcode_problem, require_passcode
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 _STATE_COLUMNS = (class_sessions.c.id, class_sessions.c.code, class_sessions.c.case_id, class_sessions.c.stage_index,
                   class_sessions.c.phase, class_sessions.c.version, class_sessions.c.created_at,
-                  class_sessions.c.updated_at, class_sessions.c.closes_at, class_sessions.c.seed)
+                  class_sessions.c.updated_at, class_sessions.c.closes_at, class_sessions.c.seed,
+                  class_sessions.c.ask_certainty)
 
 
 def _state(row) -> SessionState:
@@ -48,6 +50,7 @@ def _state(row) -> SessionState:
     data["updated_at"] = as_utc(data["updated_at"])
     data["closes_at"] = as_utc(data["closes_at"])
     data["seed"] = stored_seed(data["seed"], "class-session", data["id"])
+    data["ask_certainty"] = bool(data["ask_certainty"])  # NULL: a session from before certainty, not asked
     return SessionState(**data)
 
 
@@ -136,11 +139,13 @@ def close_if_due(store: Store, session_id: int) -> bool:
 # --- instructor operations -----------------------------------------------------
 
 def create_session(store: Store, case: Case, *, passcode: str | None, configured: str | None,
-                   hide_case: bool = True) -> Host:
+                   hide_case: bool = True, ask_certainty: bool = False) -> Host:
     """A new session for ``case`` in the lobby; returns the host token (shown to no one).
 
     With ``hide_case`` (the default) the case is out of self-study until the class's final reveal,
-    so no one reads its key in the library while the class is answering.
+    so no one reads its key in the library while the class is answering. With ``ask_certainty``
+    every answer needs a certainty (low, moderate, high) to be taken (the instructor's page sets it
+    by default).
     """
     require_passcode(passcode, configured)
     token = secrets.token_urlsafe(32)
@@ -151,7 +156,7 @@ def create_session(store: Store, case: Case, *, passcode: str | None, configured
             session_id = store.run(lambda conn: conn.execute(class_sessions.insert().values(
                 code=code, case_id=case.id, stage_index=0, phase=LOBBY, host_secret=digest(token),
                 created_at=stamp, updated_at=stamp, version=1, hide_case=hide_case,
-                seed=new_seed())).inserted_primary_key[0])
+                ask_certainty=bool(ask_certainty), seed=new_seed())).inserted_primary_key[0])
         except exc.IntegrityError:
             continue  # the code is taken: draw again
         return Host(int(session_id), code, token)
@@ -376,7 +381,7 @@ def remove_student(store: Store, host: Host, student_id: int) -> None:
 _P = {name: sa.bindparam(name, type_=kind) for name, kind in (
     ("session_id", sa.Integer()), ("student_id", sa.Integer()), ("stage_index", sa.Integer()),
     ("question_id", sa.String()), ("option_id", sa.String()), ("answered_at", sa.DateTime(timezone=True)),
-    ("seat_hash", sa.String()))}
+    ("seat_hash", sa.String()), ("certainty", sa.String()))}
 _submit_statements: dict[str, sa.Insert] = {}
 
 
@@ -387,15 +392,17 @@ def _submit_statement(dialect: str):
     student belongs to it, from the phone that holds the seat, and (b) replaces the student's earlier answer to the question: the
     unique (student, question) constraint makes a double click or a retry one answer. On
     PostgreSQL the session row is share-locked, so "close" waits for answers in flight and no
-    answer lands after answering closed.
+    answer lands after answering closed. A session that asks certainty takes no answer without one.
     """
     if dialect not in _submit_statements:
         source = (sa.select(_P["session_id"], _P["student_id"], _P["stage_index"], _P["question_id"], _P["option_id"],
-                            _P["answered_at"])
+                            _P["answered_at"], _P["certainty"])
                   .select_from(class_sessions.join(class_students, class_students.c.session_id == class_sessions.c.id))
                   .where(class_sessions.c.id == _P["session_id"], class_students.c.id == _P["student_id"],
                          class_students.c.seat_hash == _P["seat_hash"], class_sessions.c.phase == OPEN,
-                         sa.or_(class_sessions.c.closes_at.is_(None), class_sessions.c.closes_at > _P["answered_at"]), class_sessions.c.stage_index == _P["stage_index"]))
+                         sa.or_(class_sessions.c.closes_at.is_(None), class_sessions.c.closes_at > _P["answered_at"]),
+                         class_sessions.c.stage_index == _P["stage_index"],
+                         sa.or_(class_sessions.c.ask_certainty.is_not(True), _P["certainty"].is_not(None))))
         if dialect == "postgresql":
             source = source.with_for_update(read=True, of=class_sessions)
             insert = postgresql.insert(class_answers)
@@ -403,12 +410,13 @@ def _submit_statement(dialect: str):
             insert = sqlite.insert(class_answers)
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             raise StoreError(f"Class sessions need SQLite or PostgreSQL, not {dialect}.")
-        insert = insert.from_select(["session_id", "student_id", "stage_index", "question_id", "option_id", "answered_at"],
-                                    source)
+        insert = insert.from_select(["session_id", "student_id", "stage_index", "question_id", "option_id", "answered_at",
+                                     "certainty"], source)
         _submit_statements[dialect] = insert.on_conflict_do_update(
             index_elements=[class_answers.c.student_id, class_answers.c.question_id],
             set_={"option_id": insert.excluded.option_id, "answered_at": insert.excluded.answered_at,
-                  "stage_index": insert.excluded.stage_index}).execution_options(preserve_rowcount=True)
+                  "stage_index": insert.excluded.stage_index, "certainty": insert.excluded.certainty}
+        ).execution_options(preserve_rowcount=True)
     return _submit_statements[dialect]
 
 
@@ -421,37 +429,57 @@ def _question(case: Case, stage_index: int, question_id: str) -> Question:
     raise BadInput("That question is not part of this stage.")
 
 
-def submit(store: Store, student: Student, case: Case, stage_index: int, question_id: str, option_id: str) -> None:
-    """Record or change a student's answer while answering is open at that stage.
+#: What a phone is told when it sends an answer without a certainty to a session that asks one.
+CERTAINTY_NEEDED = "Tap how sure you are (low, moderate or high) to save your answer."
 
-    Raises :class:`AnsweringClosed` when the instructor closed answering (or moved on) first, and
-    :class:`NoSuchStudent` when this phone's seat was released or removed.
+
+def submit(store: Store, student: Student, case: Case, stage_index: int, question_id: str, option_id: str,
+           certainty: str | None = None) -> None:
+    """Record or change a student's answer, and how sure they are, while answering is open at that stage.
+
+    ``certainty`` is a level of :data:`quiz.play.calibration.LEVELS` or None; a session that asks
+    certainty refuses an answer without one (:class:`BadInput`, :data:`CERTAINTY_NEEDED`), a session that
+    does not stores what it is given. Raises :class:`AnsweringClosed` when the instructor closed
+    answering (or moved on) first, and :class:`NoSuchStudent` when this phone's seat was released or removed.
     """
     question = _question(case, stage_index, question_id)
     if option_id not in {o.id for o in question.options}:
         raise BadInput("That is not one of the options.")
+    if certainty is not None and certainty not in calibration.LEVELS:
+        raise BadInput(f"Certainty must be one of {', '.join(calibration.LEVEL_ORDER)}.")
     statement = _submit_statement(store.engine.dialect.name)
     params = {"session_id": student.session_id, "student_id": student.id, "stage_index": stage_index,
               "question_id": question_id, "option_id": option_id, "answered_at": now(),
-              "seat_hash": digest(student.seat)}
+              "seat_hash": digest(student.seat), "certainty": certainty}
     if store.run(lambda conn: conn.execute(statement, params).rowcount) != 1:
         problem = store.run(lambda conn: _seat_problem(conn, student), write=False)
         if problem:
             raise NoSuchStudent(problem)
+        if certainty is None:
+            state = session_state(store, student.session_id)
+            if state.ask_certainty and state.phase == OPEN and state.stage_index == stage_index:
+                raise BadInput(CERTAINTY_NEEDED)
         raise AnsweringClosed("Answering is closed for this question: your answer was not changed.")
 
 
-def my_answers(store: Store, student: Student) -> dict[str, str]:
-    """The student's stored answers; :class:`NoSuchStudent` once the phone lost its seat."""
+def my_choices(store: Store, student: Student) -> dict[str, tuple[str, str | None]]:
+    """The student's stored answers as {question id: (option id, certainty or None)}; :class:`NoSuchStudent`
+    once the phone lost its seat."""
 
     def read(conn):
         problem = _seat_problem(conn, student)
         if problem:
             raise NoSuchStudent(problem)
-        return conn.execute(sa.select(class_answers.c.question_id, class_answers.c.option_id).where(
+        return conn.execute(sa.select(class_answers.c.question_id, class_answers.c.option_id,
+                                      class_answers.c.certainty).where(
             class_answers.c.student_id == student.id)).all()
 
-    return {question_id: option_id for question_id, option_id in store.run(read, write=False)}
+    return {question_id: (option_id, certainty) for question_id, option_id, certainty in store.run(read, write=False)}
+
+
+def my_answers(store: Store, student: Student) -> dict[str, str]:
+    """The student's stored answers as {question id: option id} (see :func:`my_choices`)."""
+    return {question_id: option_id for question_id, (option_id, _) in my_choices(store, student).items()}
 
 
 def tallies(store: Store, session_id: int, question_ids: Iterable[str]) -> dict[str, dict[str, int]]:
@@ -478,10 +506,17 @@ class Live:
     tallies: dict[str, dict[str, int]]
     in_control: bool | None = None  # whether the given host still holds the session (None: not asked)
     closes_at: datetime | None = None  # while open with a countdown
+    # Once the stage on screen is revealed (machine.certainty_shown), never before: answers per option and
+    # certainty level, {question id: {option id: {"low"|"moderate"|"high"|None: count}}}.
+    certainty: dict[str, dict[str, dict[str | None, int]]] = field(default_factory=dict)
 
 
 def live(store: Store, session_id: int, case: Case, host: Host | None = None) -> Live:
-    """Counts and tallies of the stage on screen; with ``host``, also whether that window still steers."""
+    """Counts and tallies of the stage on screen; with ``host``, also whether that window still steers.
+
+    The tallies come from one grouped query by option and certainty; the certainty split is kept
+    only once the stage is revealed, so no page can draw it before.
+    """
 
     def work(conn):
         row = conn.execute(sa.select(class_sessions.c.version, class_sessions.c.phase, class_sessions.c.stage_index,
@@ -489,22 +524,28 @@ def live(store: Store, session_id: int, case: Case, host: Host | None = None) ->
                            .where(class_sessions.c.id == session_id)).one()
         joined = conn.execute(sa.select(sa.func.count()).select_from(class_students)
                               .where(class_students.c.session_id == session_id)).scalar_one()
-        answered, counts = 0, {}
+        answered, counts, sure = 0, {}, {}
         if row.phase in (WAITING, OPEN, CLOSED, REVEALED) and row.stage_index < len(case.stages):
             ids = [q.id for q in case.stages[row.stage_index].questions]
             counts = {q: {} for q in ids}
-            for question_id, option_id, count in conn.execute(
-                    sa.select(class_answers.c.question_id, class_answers.c.option_id, sa.func.count())
+            split = {q: {} for q in ids}
+            for question_id, option_id, certainty, count in conn.execute(
+                    sa.select(class_answers.c.question_id, class_answers.c.option_id, class_answers.c.certainty,
+                              sa.func.count())
                     .where(class_answers.c.session_id == session_id, class_answers.c.question_id.in_(ids))
-                    .group_by(class_answers.c.question_id, class_answers.c.option_id)).all():
-                counts[question_id][option_id] = int(count)
+                    .group_by(class_answers.c.question_id, class_answers.c.option_id,
+                              class_answers.c.certainty)).all():
+                counts[question_id][option_id] = counts[question_id].get(option_id, 0) + int(count)
+                split[question_id].setdefault(option_id, {})[certainty] = int(count)
+            if machine.certainty_shown(row.phase):
+                sure = split
             per_student = (sa.select(class_answers.c.student_id)
                            .where(class_answers.c.session_id == session_id, class_answers.c.question_id.in_(ids))
                            .group_by(class_answers.c.student_id).having(sa.func.count() >= len(ids)).subquery())
             answered = conn.execute(sa.select(sa.func.count()).select_from(per_student)).scalar_one()
         in_control = None if host is None else hmac.compare_digest(row.host_secret, digest(host.token))
         return Live(int(row.version), row.phase, int(row.stage_index), int(joined), int(answered), counts, in_control,
-                    as_utc(row.closes_at) if row.phase == OPEN else None)
+                    as_utc(row.closes_at) if row.phase == OPEN else None, sure)
 
     return store.run(work, write=False)
 
@@ -529,12 +570,12 @@ def running_sessions(store: Store, *, limit: int = 20) -> list[SessionState]:
 
 
 
-def answer_records(store: Store, host: Host) -> list[tuple[str, int, str, str, datetime]]:
-    """Every stored answer of the session as (nickname, stage_index, question_id, option_id, answered_at)
-    (instructor only); :func:`.reports.result_rows` grades them."""
+def answer_records(store: Store, host: Host) -> list[tuple[str, int, str, str, datetime, str | None]]:
+    """Every stored answer of the session as (nickname, stage_index, question_id, option_id, answered_at,
+    certainty) (instructor only); :func:`.reports.result_rows` grades them."""
     _require_host(store, host)
     query = (sa.select(class_students.c.nickname, class_answers.c.stage_index, class_answers.c.question_id,
-                       class_answers.c.option_id, class_answers.c.answered_at)
+                       class_answers.c.option_id, class_answers.c.answered_at, class_answers.c.certainty)
              .join(class_students, class_answers.c.student_id == class_students.c.id)
              .where(class_answers.c.session_id == host.session_id))
     return [tuple(row) for row in store.run(lambda conn: conn.execute(query).all(), write=False)]
