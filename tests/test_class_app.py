@@ -97,6 +97,19 @@ def radio(at: AppTest, question_id: str):
     return next(r for r in at.radio if r.key.endswith(f"-{question_id}"))
 
 
+def sure(at: AppTest, question_id: str):
+    """The certainty radio under a question (sessions made on the instructor's page ask it by default)."""
+    return next(r for r in at.radio if r.key.endswith(f"-{question_id}-certainty"))
+
+
+def answer(at: AppTest, question_id: str, option_id: str, certainty: str | None = "high") -> AppTest:
+    """A phone taps an option and (unless None) how sure it is; both taps reach the server in one rerun."""
+    radio(at, question_id).set_value(option_id)
+    if certainty is not None:
+        sure(at, question_id).set_value(certainty)
+    return at.run()
+
+
 def test_without_a_passcode_the_page_explains_how_to_set_one(database, monkeypatch):
     monkeypatch.delenv("QUIZ_INSTRUCTOR_PASSCODE")
     at = ok(page("class_host", class_host.URL_PATH))
@@ -161,14 +174,14 @@ def test_a_room_plays_a_case_from_join_to_reveal(database):
     host = host_do(host, "open")
     q_dx, q_next = CASE.stages[0].questions
     ann.run()
-    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    ok(answer(ann, q_dx.id, q_dx.answer))
     assert "Saved: Soft-tissue sarcoma" in page_text(ann)
-    ok(radio(ann, q_next.id).set_value(q_next.answer).run())
+    ok(answer(ann, q_next.id, q_next.answer))
     bob.run()
-    ok(radio(bob, q_dx.id).set_value("lipoma").run())
-    ok(radio(bob, q_dx.id).set_value("schwannoma").run())  # a change of mind
+    ok(answer(bob, q_dx.id, "lipoma"))
+    ok(answer(bob, q_dx.id, "schwannoma"))  # a change of mind
     cy.run()
-    ok(radio(cy, q_dx.id).set_value("lipoma").run())
+    ok(answer(cy, q_dx.id, "lipoma"))
     for at in (ann, bob, cy):
         text = sent(at)
         for secret in (*HIDDEN_UNTIL_REVEAL, *HIDDEN_UNTIL_END, *LATER):
@@ -184,7 +197,7 @@ def test_a_room_plays_a_case_from_join_to_reveal(database):
         q_dx.id: {q_dx.answer: 1, "schwannoma": 1, "lipoma": 1}}
 
     host = host_do(host, "close")
-    ok(radio(cy, q_dx.id).set_value(q_dx.answer).run())  # Cy's page was drawn before answering closed
+    ok(answer(cy, q_dx.id, q_dx.answer))  # Cy's page was drawn before answering closed
     assert "Answering is closed" in page_text(cy)
     assert radio(cy, q_dx.id).value == "lipoma", "the page shows what is really stored"
     assert radio(cy, q_dx.id).disabled
@@ -210,7 +223,7 @@ def test_a_room_plays_a_case_from_join_to_reveal(database):
         host = host_do(host, "open")
         ann.run()
         for question in CASE.stages[index].questions:
-            ok(radio(ann, question.id).set_value(question.answer).run())
+            ok(answer(ann, question.id, question.answer))
         host = host_do(host, "reveal")
     host = host_do(host, "advance")
     assert "REVEALED diagnosis" in page_text(host)
@@ -297,7 +310,7 @@ def test_a_restart_mid_session_resumes_everyone(database):
     host = host_do(host_do(host, "start"), "open")
     q_dx = CASE.stages[0].questions[0]
     ok(ann.run())
-    ok(radio(ann, q_dx.id).set_value("abscess").run())
+    ok(answer(ann, q_dx.id, "abscess"))
     seat = query(ann)[classroom.SEAT_PARAM]
 
     store_module.forget_stores()  # the server restarts: every browser session is new
@@ -314,7 +327,7 @@ def test_a_restart_mid_session_resumes_everyone(database):
     back = ok(page("class_student", "class", join=code, seat=seat))  # the phone reloads its URL
     assert "Ann" in [t.value for t in back.text], "the seat comes back by itself"
     assert radio(back, q_dx.id).value == "abscess", "answers are kept"
-    ok(radio(back, q_dx.id).set_value(q_dx.answer).run())
+    ok(answer(back, q_dx.id, q_dx.answer))
     host = host_do(host, "reveal")
     ok(back.run())
     assert "Correct" in page_text(back)
@@ -362,7 +375,7 @@ def test_a_second_phone_cannot_become_a_student_by_typing_their_nickname(databas
     host, code = open_session("start", "open")
     ann = student(code, "Ann")
     q_dx = CASE.stages[0].questions[0]
-    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    ok(answer(ann, q_dx.id, q_dx.answer))
     ann_id = ann.session_state[class_student.STUDENT_KEY].id
     typed, linked = student(code, "ann"), ok(page("class_student", "class", join=code, nick="Ann"))
     assert "ask your instructor to release your seat" in page_text(typed)
@@ -380,7 +393,7 @@ def test_a_reload_on_the_same_phone_keeps_nickname_and_answers(database):
     host, code = open_session("start", "open")
     ann = student(code, "Ann")
     q_dx = CASE.stages[0].questions[0]
-    ok(radio(ann, q_dx.id).set_value("abscess").run())
+    ok(answer(ann, q_dx.id, "abscess"))
     params = query(ann)
     seat = params.get(classroom.SEAT_PARAM)
     assert seat and len(seat) >= 20 and "Ann" not in params.values(), "the URL holds a secret, not the nickname"
@@ -392,7 +405,7 @@ def test_a_reload_on_the_same_phone_keeps_nickname_and_answers(database):
     assert class_student.STUDENT_KEY in back.session_state, "the same phone comes back without typing anything"
     assert "Ann" in [t.value for t in back.text]
     assert radio(back, q_dx.id).value == "abscess", "answers are kept"
-    ok(radio(back, q_dx.id).set_value(q_dx.answer).run())
+    ok(answer(back, q_dx.id, q_dx.answer))
     assert stored_answers(database, ann.session_state[class_student.STUDENT_KEY].id) == {q_dx.id: q_dx.answer}
 
     forged = ok(page("class_student", "class", join=code, seat=seat[:-2] + "xx"))
@@ -403,8 +416,8 @@ def test_the_instructor_releases_a_seat_for_a_new_phone_and_removes_a_student(da
     host, code = open_session("start", "open")
     ann, bob = student(code, "Ann"), student(code, "Bob")
     q_dx = CASE.stages[0].questions[0]
-    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
-    ok(radio(bob, q_dx.id).set_value("lipoma").run())
+    ok(answer(ann, q_dx.id, q_dx.answer))
+    ok(answer(bob, q_dx.id, "lipoma"))
     ann_id = ann.session_state[class_student.STUDENT_KEY].id
     bob_id = bob.session_state[class_student.STUDENT_KEY].id
 
@@ -439,7 +452,7 @@ def test_results_say_when_they_were_computed_and_refresh_on_demand(database):
     assert re.search(r"As of \d\d:\d\d:\d\d", page_text(host)), "the tables say when they were computed"
     assert "0 answers" in page_text(host)
     q_dx = CASE.stages[0].questions[0]
-    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    ok(answer(ann, q_dx.id, q_dx.answer))
     host = ok(host.button(key="class-refresh-results").click().run())
     assert "1 answers" in page_text(host) or "1 answer" in page_text(host)
 
@@ -449,18 +462,19 @@ def test_a_saved_answer_shows_next_to_its_question_on_every_rerun(database):
     host, code = open_session("start", "open")
     ann = student(code, "Ann")
     q_dx, q_next = CASE.stages[0].questions
-    ok(radio(ann, q_dx.id).set_value("lipoma").run())
+    ok(answer(ann, q_dx.id, "lipoma"))
     for _ in range(2):  # the tap's own rerun, then any other (a poll, an interrupted run)
         elements = in_order(ann)
-        below = elements[elements.index(radio(ann, q_dx.id)) + 1]
+        below = elements[elements.index(sure(ann, q_dx.id)) + 1]
         assert below.type in ("caption", "markdown", "success") and "Saved" in below.value and "Lipoma" in below.value
-        below_next = elements[elements.index(radio(ann, q_next.id)) + 1]
+        assert "high certainty" in below.value
+        below_next = elements[elements.index(sure(ann, q_next.id)) + 1]
         assert "Saved" not in below_next.value
         ok(ann.run())
     host_do(host, "close")
-    ok(radio(ann, q_next.id).set_value("mri").run())  # drawn before answering closed
+    ok(answer(ann, q_next.id, "mri"))  # drawn before answering closed
     elements = in_order(ann)
-    below = elements[elements.index(radio(ann, q_next.id)) + 1]
+    below = elements[elements.index(sure(ann, q_next.id)) + 1]
     assert below.type == "error" and "closed" in below.value, "a tap that was not stored says so by the question"
 
 
@@ -572,7 +586,7 @@ def test_the_presenter_view_is_read_only_and_shows_the_key_only_after_the_reveal
     q_dx = CASE.stages[0].questions[0]
     ok(ann.run()), ok(bob.run())
     assert "Answering closes by itself at" in page_text(ann)
-    ok(radio(ann, q_dx.id).set_value(q_dx.answer).run())
+    ok(answer(ann, q_dx.id, q_dx.answer))
     screen = presenter(code)
     assert_read_only(screen)
     text = sent(screen)
@@ -586,7 +600,7 @@ def test_the_presenter_view_is_read_only_and_shows_the_key_only_after_the_reveal
     store = store_module.open_store(database)
     store.run(lambda conn: conn.execute(store_module.class_sessions.update().values(
         closes_at=store_module.now() - datetime.timedelta(seconds=1))))
-    ok(radio(bob, q_dx.id).set_value("lipoma").run())
+    ok(answer(bob, q_dx.id, "lipoma"))
     assert "Answering is closed" in page_text(bob)
     screen = presenter(code)
     state = classroom.session_state(store, host.session_state[class_host.HOST_KEY].session_id)

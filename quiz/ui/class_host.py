@@ -20,7 +20,7 @@ import segno
 import streamlit as st
 
 from .. import classroom
-from ..play import engine
+from ..play import calibration, engine
 from ..classroom import ClassError, Host, SessionState
 from ..content.loader import Content
 from ..content.model import Case, Question
@@ -88,8 +88,14 @@ def _start(store: Store, current: Content, configured: str) -> None:
         hide = st.toggle("Keep this case out of self-study until the final reveal", value=True, key="class-hide-case",
                          help="While the class plays it, the case library shows the case as in use by a live class "
                               "and will not open it, so no one reads the key ahead of the room.")
+        ask = st.toggle("Students say how sure they are with each answer", value=True, key="class-ask-certainty",
+                        help="One more tap per question: low, moderate or high. An answer is saved only with its "
+                             "certainty. After each reveal the chart shows how sure the class was of each option, "
+                             "and the class score rewards right answers given with the certainty they deserve "
+                             "(never speed).")
         if st.button("Create session", type="primary", key="class-create"):
-            host = classroom.create_session(store, case, passcode=passcode, configured=configured, hide_case=hide)
+            host = classroom.create_session(store, case, passcode=passcode, configured=configured, hide_case=hide,
+                                            ask_certainty=ask)
             _hold(host)
             st.rerun()
 
@@ -368,13 +374,24 @@ def _live(url: str, session_id: int, case: Case, host: Host, seed: str) -> None:
         for column, question in zip(st.columns(len(questions)), questions):
             with column:
                 st.markdown(f"**{components.QUESTION_LABELS.get(question.kind, question.kind)}**")
-                st.altair_chart(tally_chart(question, data.tallies.get(question.id, {}), revealed, seed), width="stretch")
+                st.altair_chart(tally_chart(question, data.tallies.get(question.id, {}), revealed, seed,
+                                            data.certainty.get(question.id)), width="stretch")
 
 
-def tally_chart(question: Question, counts: dict[str, int], revealed: bool, seed: str) -> alt.Chart:
+#: Certainty levels as the charts and tables name them, and their colours (light to dark: surer is darker).
+CERTAINTY_NAMES = {"low": "Low", "moderate": "Moderate", "high": "High", None: "Not given"}
+CERTAINTY_COLOURS = {"low": "#9ecae1", "moderate": "#4292c6", "high": "#08306b", None: "#bdbdbd"}
+
+
+def tally_chart(question: Question, counts: dict[str, int], revealed: bool, seed: str,
+                certainty: dict[str, dict[str | None, int]] | None = None) -> alt.Chart:
     """Answers per option, in the session's option order (as on the phones); the best option is marked
-    only once ``revealed`` (nothing of the key before)."""
+    only once ``revealed`` (nothing of the key before). With ``certainty`` ({option id: {level: count}},
+    which :func:`classroom.live` gives only after the reveal) and any level in it, each bar is split by
+    how sure the class was, and the best option is marked by a tick in its label."""
     asked = engine.ask(question, seed)
+    if revealed and certainty and any(level is not None for split in certainty.values() for level in split):
+        return certainty_chart(question, asked, certainty)
     rows = [{"Option": o.label, "Answers": counts.get(o.id, 0)} for o in asked.options]
     if revealed:
         for row, option in zip(rows, asked.options):
@@ -387,6 +404,26 @@ def tally_chart(question: Question, counts: dict[str, int], revealed: bool, seed
     bars = base.mark_bar().encode(color=color)
     labels = base.mark_text(align="left", dx=6, fontSize=22, fontWeight="bold").encode(text="Answers:Q")
     return (bars + labels).properties(height=max(60 * len(rows), 160)).configure_axis(labelFontSize=20)
+
+
+def certainty_chart(question: Question, asked: engine.AskedQuestion,
+                    certainty: dict[str, dict[str | None, int]]) -> alt.Chart:
+    """Stacked bars: per option (best ticked), its answers by certainty level, with the option's total."""
+    names = [("✅ " if o.id == question.answer else "") + o.label for o in asked.options]
+    levels = [*calibration.LEVEL_ORDER, None]
+    rows = [{"Option": name, "Certainty": CERTAINTY_NAMES[level], "Order": i, "Answers": certainty.get(o.id, {}).get(level, 0)}
+            for name, o in zip(names, asked.options) for i, level in enumerate(levels)]
+    frame = pd.DataFrame(rows)
+    y = alt.Y("Option:N", sort=names, title=None, axis=alt.Axis(labelLimit=400))
+    bars = alt.Chart(frame).mark_bar().encode(
+        y=y, x=alt.X("sum(Answers):Q", title=None, axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("Certainty:N", scale=alt.Scale(domain=[CERTAINTY_NAMES[v] for v in levels],
+                                                       range=[CERTAINTY_COLOURS[v] for v in levels]),
+                        legend=alt.Legend(orient="bottom", title="How sure", labelFontSize=18, titleFontSize=18)),
+        order=alt.Order("Order:Q"), tooltip=["Option:N", "Certainty:N", "Answers:Q"])
+    totals = alt.Chart(frame).transform_aggregate(Total="sum(Answers)", groupby=["Option"]).mark_text(
+        align="left", dx=6, fontSize=22, fontWeight="bold").encode(y=y, x="Total:Q", text="Total:Q")
+    return (bars + totals).properties(height=max(60 * len(names), 160)).configure_axis(labelFontSize=20)
 
 
 def key_panel(question: Question, seed: str, *, others: bool = True) -> None:
@@ -484,11 +521,34 @@ def _results(store: Store, host: Host, case: Case, in_control: bool) -> None:
                  hide_index=True, width="stretch")
     st.markdown("##### Per student")
     st.dataframe(pd.DataFrame(classroom.student_summary(case, rows, names)), hide_index=True, width="stretch")
+    st.caption(f"*class score*: the certainty-based marks of the student's answers, out of "
+               f"{classroom.max_class_score(case):g} (every question right with high certainty). Right: high 3, "
+               "moderate 2, low 1; wrong: low 0, moderate −2, high −6; no certainty counts as low. Speed counts "
+               "for nothing.")
     st.markdown("##### Per question")
     st.dataframe(pd.DataFrame(classroom.question_summary(case, rows)), hide_index=True, width="stretch")
+    _certainty_tables(case, rows)
     st.download_button("Download all answers (CSV)", functools.partial(answers_csv, store, host, case),
                        mime="text/csv", file_name=f"class-{host.code}-{case.id}.csv", key="class-csv",
                        on_click="ignore", help="Every answer stored at the moment you click.")
+
+
+def _certainty_tables(case: Case, rows: list[dict]) -> None:
+    """How sure the class was of each option, and its accuracy by certainty level (when it gave any)."""
+    if not any(r["certainty"] for r in rows):
+        return
+    st.markdown("##### How sure the class was, per option")
+    table = pd.DataFrame(classroom.certainty_summary(case, rows)).rename(columns={
+        "stage": "Stage", "question_id": "Question", "option": "Option", "best": "Best", "answers": "Answers",
+        "low": "Low", "moderate": "Moderate", "high": "High", classroom.NO_CERTAINTY: "Not given"})
+    st.dataframe(table, hide_index=True, width="stretch")
+    found = classroom.class_calibration(rows)
+    st.markdown("##### Accuracy by certainty")
+    st.dataframe(pd.DataFrame([{"Certainty": CERTAINTY_NAMES[r.level], "Answers": r.answers,
+                                "Accuracy (%)": round(100 * r.accuracy, 1)} for r in found.by_level]),
+                 hide_index=True, width="stretch")
+    st.caption(f"Over {found.answers} answers with a certainty: mean certainty {found.mean_certainty:.0%}, "
+               f"accuracy {found.accuracy:.0%}: {found.verdict}.")
 
 
 def answers_csv(store: Store, host: Host, case: Case) -> str:

@@ -139,8 +139,8 @@ def _live_body(url: str, session_id: int, case: Case, seed: str) -> None:
         questions = case.stages[data.stage_index].questions
         for column, question in zip(st.columns(len(questions)), questions):
             with column:
-                st.altair_chart(class_host.tally_chart(question, data.tallies.get(question.id, {}), True, seed),
-                                width="stretch")
+                st.altair_chart(class_host.tally_chart(question, data.tallies.get(question.id, {}), True, seed,
+                                                       data.certainty.get(question.id)), width="stretch")
                 class_host.key_panel(question, seed, others=False)
 
 

@@ -18,8 +18,10 @@ import streamlit as st
 from .. import classroom
 from ..classroom import ClassError, SessionState, Student
 from ..content.loader import Content
+from ..play import calibration
 from ..store import Store, StoreError, open_store
 from . import common, components, text
+from .pad import CERTAINTY_LABELS
 
 STUDENT_KEY = "class-student"
 RENDERED_KEY = "class-student-version"
@@ -165,18 +167,30 @@ def _follow(url: str, session_id: int) -> None:
         st.rerun()
 
 
-def _save(store: Store, student: Student, case, stage_index: int, question_id: str, key: str) -> None:
-    """Radio callback: save (or change) the answer at once; a tap that was not stored is noted by its question."""
+def certainty_key(key: str) -> str:
+    """The key of the certainty radio under the answer radio ``key``."""
+    return f"{key}-certainty"
+
+
+def _save(store: Store, student: Student, case, stage_index: int, question_id: str, key: str,
+          sure_key: str | None = None) -> None:
+    """Radio callback (the answer's, or its certainty's): save (or change) the answer at once; a tap that was
+    not stored is noted by its question. With ``sure_key`` (the session asks certainty) nothing is sent
+    until both are chosen: the page says what is missing."""
     option_id = st.session_state.get(key)
-    if option_id is None:
+    certainty = st.session_state.get(sure_key) if sure_key else None
+    if option_id is None or (sure_key and certainty is None):
         return
     errors = st.session_state.setdefault(ERRORS_KEY, {})
     try:
-        classroom.submit(store, student, case, stage_index, question_id, option_id)
+        classroom.submit(store, student, case, stage_index, question_id, option_id, certainty)
     except (ClassError, StoreError) as error:
         errors[question_id] = {"message": str(error)}  # shown until the session moves on or a tap succeeds
         try:
-            st.session_state[key] = classroom.my_answers(store, student).get(question_id)  # show what is stored
+            stored = classroom.my_choices(store, student).get(question_id, (None, None))  # show what is stored
+            st.session_state[key] = stored[0]
+            if sure_key:
+                st.session_state[sure_key] = stored[1]
         except (ClassError, StoreError):
             pass  # the page says why on this rerun
     else:
@@ -199,7 +213,7 @@ def _play(store: Store, current: Content, student: Student) -> None:
                  "Tell your instructor.", icon="🛑")
         return
     try:
-        answers = classroom.my_answers(store, student)
+        choices = classroom.my_choices(store, student)
     except classroom.NoSuchStudent as error:  # the instructor released or removed this seat
         _lose_seat(store, current, str(error))
         return
@@ -208,7 +222,9 @@ def _play(store: Store, current: Content, student: Student) -> None:
     revealed = classroom.revealed_stages(state, total)
     if revealed:  # how the class answered, for revealed stages only
         shares = classroom.tallies(store, state.id, [q.id for s in case.stages[:revealed] for q in s.questions])
-    view = classroom.student_view(case, state, answers, shares)
+    answers = {question_id: option_id for question_id, (option_id, _) in choices.items()}
+    view = classroom.student_view(case, state, answers, shares,
+                                  {question_id: sure for question_id, (_, sure) in choices.items()})
 
     st.markdown(f"### {case.title}")
     st.caption(f"Session {state.code} · you are")
@@ -247,8 +263,16 @@ STATUS = {  # what a student is told in each phase: (alert kind, words, icon)
 }
 
 
+#: While answering is open in a session that asks certainty.
+OPEN_WITH_CERTAINTY = ("Answering is open: choose an answer and how sure you are. You can change both until "
+                       "answering closes. Being sure of a right answer earns more; being sure of a wrong one costs "
+                       "more. Speed does not count.")
+
+
 def _status(state: SessionState, view: classroom.StudentView) -> None:
     kind, words, icon = STATUS[state.phase]
+    if state.phase == classroom.OPEN and view.ask_certainty:
+        words = OPEN_WITH_CERTAINTY
     getattr(st, kind)(words, icon=icon)
     if state.phase == classroom.OPEN and state.closes_at is not None:
         st.caption(f"⏱️ Answering closes by itself at {text.local_time(state.closes_at)}: see the countdown on the "
@@ -277,21 +301,36 @@ def _questions(store: Store, student: Student, case, state: SessionState, stage:
         key = f"class-{state.id}-{question.id}"
         ids = list(labels)
         index = None if key in st.session_state else (ids.index(item.chosen) if item.chosen in labels else None)
+        sure_key = certainty_key(key) if state.ask_certainty else None
         st.radio(
             f"**{components.QUESTION_LABELS.get(question.kind, question.kind.capitalize())}:** {question.prompt}",
             options=ids, format_func=labels.__getitem__, index=index, key=key, disabled=not open_,
-            on_change=_save, args=(store, student, case, stage.index, question.id, key),
+            on_change=_save, args=(store, student, case, stage.index, question.id, key, sure_key),
         )
-        _answer_status(item, labels, errors.get(question.id, {}).get("message"), open_)
+        pending = False
+        if sure_key:
+            levels = list(calibration.LEVEL_ORDER)
+            sure_index = None if sure_key in st.session_state else (
+                levels.index(item.certainty) if item.certainty in levels else None)
+            st.radio("How sure are you?", levels, format_func=CERTAINTY_LABELS.__getitem__, index=sure_index,
+                     key=sure_key, horizontal=True, disabled=not open_,
+                     on_change=_save, args=(store, student, case, stage.index, question.id, key, sure_key))
+            pending = open_ and st.session_state.get(key) is not None and st.session_state.get(sure_key) is None
+        _answer_status(item, labels, errors.get(question.id, {}).get("message"), open_, pending)
 
 
-def _answer_status(item: classroom.StudentQuestion, labels: dict[str, str], error: str | None, open_: bool) -> None:
-    """Right under the question, what the database holds (read on this rerun), or why the last tap was not stored."""
+def _answer_status(item: classroom.StudentQuestion, labels: dict[str, str], error: str | None, open_: bool,
+                   pending: bool = False) -> None:
+    """Right under the question, what the database holds (read on this rerun), why the last tap was not
+    stored, or (``pending``) that the answer waits for its certainty."""
+    sure = f" · {CERTAINTY_LABELS[item.certainty].lower()} certainty" if item.certainty in CERTAINTY_LABELS else ""
     if error:
         text.error(error)
+    elif pending:
+        st.warning(f"Not saved yet. {classroom.CERTAINTY_NEEDED}", icon="👆")
     elif item.chosen is not None:
-        st.caption(f"✅ Saved: {labels[item.chosen]}" + (" · you can change it until answering closes"
-                                                                      if open_ else ""))
+        st.caption(f"✅ Saved: {labels[item.chosen]}{sure}" + (" · you can change it until answering closes"
+                                                                if open_ else ""))
     else:
         st.caption("No answer saved yet." if open_ else "You did not answer this question.")
 
@@ -300,6 +339,9 @@ def _revealed_questions(stage: classroom.StudentStage) -> None:
     for item in stage.questions:
         if item.result is not None:
             components.feedback((item.result,))
+            if item.certainty in CERTAINTY_LABELS:
+                st.caption(f"Your certainty: {CERTAINTY_LABELS[item.certainty]} · "
+                           f"{calibration.certainty_mark(item.result.credit, item.certainty):+g} in the class score")
         elif item.key is not None:
             with st.container(border=True):
                 st.markdown(f"**{components.QUESTION_LABELS.get(item.asked.kind, item.asked.kind)}:** {item.asked.prompt}")
