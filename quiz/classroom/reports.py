@@ -151,7 +151,9 @@ def class_calibration(rows: list[dict]) -> calibration.Calibration:
 
 
 def _csv_cell(value) -> str:
-    """A spreadsheet must not run a nickname as a formula."""
+    """A spreadsheet must not run a nickname as a formula; a number (a negative class score) stays a number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else (value.isoformat() if isinstance(value, datetime) else str(value))
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
