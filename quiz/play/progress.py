@@ -215,10 +215,14 @@ def unlocked_review(questions: Iterable, finished_case_ids: Iterable[str]) -> li
     return [q for q in questions if set(q.cases) <= finished]
 
 
+#: The reasoning columns :func:`with_reasoning` adds and :func:`to_csv` writes, in order.
+REASONING_COLUMNS = ("certainty", "differential", "leading", "must_not_miss", "problem_representation")
+
+
 def to_csv(frame: pd.DataFrame) -> str:
     columns = ["answered_at", "case_id", "case_title", "stage_index", "stage_kind", "question_id", "question_kind",
                "option_id", "best_id", "credit", "correct"]
-    columns += [c for c in ("certainty", "differential", "problem_representation") if c in frame]
+    columns += [c for c in REASONING_COLUMNS if c in frame]
     out = frame[columns].copy()
     out["stage_index"] = out["stage_index"] + 1
     out = out.rename(columns={"stage_index": "stage_number"})
@@ -228,25 +232,35 @@ def to_csv(frame: pd.DataFrame) -> str:
 # --- the learner's reasoning: certainty, the pad, the one-liner -----------------------------------
 
 def with_reasoning(frame: pd.DataFrame, reasoning: Iterable[Mapping], catalogue: Mapping | None = None) -> pd.DataFrame:
-    """The answer table with the stage's stored reasoning: each diagnosis answer's certainty, the pad
-    (labels in rank order, the leading one first marked) and the problem representation."""
+    """The answer table with the stage's stored reasoning, on each answer of the stage: the certainty of a
+    diagnosis answer; the pad as ``differential`` (labels in rank order, joined by `` > ``), its ``leading``
+    entry and its ``must_not_miss`` flags (labels joined by ``; ``); and the ``problem_representation``.
+    Blank (None) where the learner kept none."""
+    from .reasoning_trace import differential_text, pad_lines, stored_pad
+
     by_stage = {(r["attempt_id"], r["stage_index"]): r for r in reasoning}
     out = frame.copy()
+    lines_of: dict[tuple, tuple] = {}
 
     def pick(row, what):
-        stored = by_stage.get((row["attempt_id"], row["stage_index"]))
+        place = (row["attempt_id"], row["stage_index"])
+        stored = by_stage.get(place)
         if stored is None:
             return None
         if what == "certainty":
             return (stored.get("certainty") or {}).get(row["question_id"])
+        if what == "problem_representation":
+            return (stored.get("problem_representation") or "").strip() or None
+        if place not in lines_of:
+            lines_of[place] = pad_lines(stored_pad(stored), catalogue or {})
+        lines = lines_of[place]
         if what == "differential":
-            pad = stored.get("pad") or {}
-            names = [(catalogue[e["diagnosis"]].label if catalogue and e["diagnosis"] in catalogue else e["diagnosis"])
-                     for e in pad.get("entries", ())]
-            return " > ".join(names) or None
-        return stored.get("problem_representation")
+            return differential_text(lines) or None
+        if what == "leading":
+            return next((line.label for line in lines if line.leading), None)
+        return "; ".join(line.label for line in lines if line.must_not_miss) or None
 
-    for column in ("certainty", "differential", "problem_representation"):
+    for column in REASONING_COLUMNS:
         values = [pick(row, column) for _, row in out.iterrows()] if len(out) else []
         if column == "certainty" and "certainty" in out:
             out[column] = [v if v is not None else old for v, old in zip(values, out[column])]
