@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
 import re
 
@@ -636,3 +637,87 @@ def test_a_follower_window_never_shows_the_key(database):
     assert "Another instructor window has taken control" in page_text(first)
     assert not any(key_label in e.label for e in first.sidebar.expander), "a display window may be projected"
     assert best.prompt not in " ".join(m.value for m in first.sidebar.markdown)
+
+
+# --- certainty (issue 11 part 6) ------------------------------------------------------------
+
+def chart_specs(at: AppTest) -> str:
+    """The Vega-Lite specs of the page's charts (the certainty legend and levels are named there)."""
+    return "\n".join(c.proto.spec for c in at.get("vega_lite_chart")) if at.get("vega_lite_chart") else ""
+
+
+def test_certainty_is_asked_stored_shown_after_the_reveal_and_scored(database):
+    host, code = open_session("start", "open")
+    state = classroom.session_state(store_module.open_store(database), host.session_state[class_host.HOST_KEY].session_id)
+    assert state.ask_certainty, "the instructor's page asks certainty by default"
+    ann, bob, cy = student(code, "Ann"), student(code, "Bob"), student(code, "Cy")
+    q_dx, q_next = CASE.stages[0].questions
+    assert "how sure you are" in page_text(ann) and "Speed does not count" in page_text(ann)
+    assert [r.label for r in ann.radio].count("How sure are you?") == 2, "one certainty per question"
+    assert [o for o in sure(ann, q_dx.id).options] == ["Low", "Moderate", "High"]
+
+    # An answer without its certainty is not saved, and the phone says why, right by the question.
+    ok(answer(ann, q_dx.id, q_dx.answer, None))
+    elements = in_order(ann)
+    below = elements[elements.index(sure(ann, q_dx.id)) + 1]
+    assert below.type == "warning" and "Not saved yet" in below.value and "how sure" in below.value
+    ann_id = ann.session_state[class_student.STUDENT_KEY].id
+    assert stored_answers(database, ann_id) == {}
+    ok(sure(ann, q_dx.id).set_value("high").run())  # the second tap saves both
+    assert stored_answers(database, ann_id) == {q_dx.id: q_dx.answer}
+    assert "Saved: Soft-tissue sarcoma · high certainty" in page_text(ann)
+    ok(answer(ann, q_next.id, "observation", "low"))
+    ok(answer(bob, q_dx.id, "lipoma", "high"))
+    ok(answer(cy, q_dx.id, q_dx.answer, "low"))
+
+    host = ok(host.run())
+    screen = presenter(code)
+    for at in (host, screen, ann):
+        assert "How sure" not in chart_specs(at) and "Moderate" not in chart_specs(at), "no certainty before the reveal"
+    host = host_do(host, "close")
+    screen = presenter(code)
+    assert "How sure" not in chart_specs(host) + chart_specs(screen)
+
+    host = host_do(host, "reveal")
+    screen = presenter(code)
+    for at in (host, screen):
+        specs = chart_specs(at)
+        assert specs.count('"How sure"') == 2, "each question's chart is split by certainty"
+        assert "Moderate" in specs and "Not given" in specs
+    sorts = [json.loads(c.proto.spec)["layer"][0]["encoding"]["y"]["sort"] for c in screen.get("vega_lite_chart")]
+    assert "✅ Soft-tissue sarcoma" in sorts[0] and "Lipoma" in sorts[0], "the best option is ticked in the split chart"
+    ok(ann.run())
+    assert "Your certainty: High · +3 in the class score" in page_text(ann)
+    assert "Your certainty: Low · +0 in the class score" in page_text(ann)
+    assert not ann.get("vega_lite_chart"), "no chart on the phone"
+
+    frames = {tuple(f.value.columns): f.value for f in host.dataframe}
+    per_student = next(v for k, v in frames.items() if "class_score" in k).set_index("nickname")
+    assert per_student["class_score"].to_dict() == {"Ann": 3.0, "Bob": -6.0, "Cy": 1.0}
+    assert per_student.loc["Ann", "class_percent"] == round(100 * 3 / (3 * 6), 1)
+    per_option = next(v for k, v in frames.items() if "Moderate" in k and "Option" in k)
+    best = per_option[(per_option["Question"] == q_dx.id) & per_option["Best"]].iloc[0]
+    assert (best["Answers"], best["High"], best["Low"]) == (2, 1, 1)
+    assert next(v for k, v in frames.items() if "Accuracy (%)" in k)["Certainty"].tolist() == ["Low", "High"]
+    assert "class score" in page_text(host) and "Speed counts for nothing" in page_text(host)
+    text = class_host.answers_csv(store_module.open_store(database), host.session_state[class_host.HOST_KEY], CASE)
+    header, *lines = text.splitlines()
+    assert "certainty" in header.split(",") and "class_score" in header.split(",")
+    assert any(line.startswith("Bob,") and ",high,-6.0,-6.0," in line for line in lines)
+
+
+def test_the_instructor_may_turn_certainty_off(database):
+    host = instructor()
+    host.toggle(key="class-ask-certainty").set_value(False)
+    host = ok(host.button(key="class-create").click().run())
+    code = host.session_state[class_host.HOST_KEY].code
+    host = host_do(host_do(host, "start"), "open")
+    ann = student(code, "Ann")
+    q_dx = CASE.stages[0].questions[0]
+    assert "How sure are you?" not in [r.label for r in ann.radio]
+    ok(radio(ann, q_dx.id).set_value("lipoma").run())
+    assert stored_answers(database, ann.session_state[class_student.STUDENT_KEY].id) == {q_dx.id: "lipoma"}
+    host = host_do(host, "reveal")
+    assert "How sure" not in chart_specs(host) + chart_specs(presenter(code)), "nothing to split without certainty"
+    frames = {tuple(f.value.columns): f.value for f in host.dataframe}
+    assert not any("Moderate" in k for k in frames), "no certainty table without certainty"
