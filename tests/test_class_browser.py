@@ -29,6 +29,13 @@ def label(question, option_id: str) -> str:
     return next(o.label for o in question.options if o.id == option_id)
 
 
+def answer(page, number: int, chosen: str, certainty: str = "High") -> None:
+    """Tap question ``number``'s option and then how sure (each question's radio groups: options, certainty)."""
+    groups = page.get_by_role("radiogroup")
+    groups.nth(2 * number).get_by_text(chosen, exact=True).click()
+    groups.nth(2 * number + 1).get_by_text(certainty, exact=True).click()
+
+
 def test_an_instructor_and_three_students_play_a_case_to_its_reveal(browser, tmp_path):
     content = factories.write_content(tmp_path / "content", {CASE.id: factories.case_dict(stages=2)})
     env = {"QUIZ_DATABASE_URL": f"sqlite:///{tmp_path / 'class.sqlite3'}", "QUIZ_CONTENT_DIR": str(content),
@@ -66,6 +73,7 @@ def test_an_instructor_and_three_students_play_a_case_to_its_reveal(browser, tmp
             "Bob": lambda q: next(iter(q.acceptable), q.answer),
             "Cy": lambda q: next(o.id for o in q.options if o.id != q.answer and o.id not in q.acceptable),
         }
+        sure = {"Ann": "High", "Bob": "Moderate", "Cy": "Low"}
         total = len(CASE.stages)
         teacher.get_by_role("button", name="Start: show stage 1").click()
         for index, stage in enumerate(CASE.stages):
@@ -79,8 +87,11 @@ def test_an_instructor_and_three_students_play_a_case_to_its_reveal(browser, tmp
                 groups.first.wait_for(timeout=FOLLOW_MS)
                 for number, question in enumerate(stage.questions):
                     chosen = label(question, choices[name](question))
-                    groups.nth(number).get_by_text(chosen, exact=True).click()
-                    see(page, f"Saved: {chosen}")
+                    groups.nth(2 * number).get_by_text(chosen, exact=True).click()
+                    if index == 0 and number == 0:  # one tap is not an answer yet: the phone says what is missing
+                        see(page, "Not saved yet")
+                    groups.nth(2 * number + 1).get_by_text(sure[name], exact=True).click()
+                    see(page, f"Saved: {chosen} · {sure[name].lower()} certainty")
                 html = page.content()  # earlier stages were revealed; this one's key must not be here
                 for secret in (rf"EXPLAIN [a-z-]+ at stage {index + 1}\.", f"KEYNOTE for stage {index + 1} ", "REVEALED"):
                     assert not re.search(secret, html), f"{secret} on a student page before the reveal"
@@ -94,6 +105,7 @@ def test_an_instructor_and_three_students_play_a_case_to_its_reveal(browser, tmp
             for page in students:
                 see(page, "The key is revealed")
             see(students[0], "Correct: this is the best answer.")
+            see(students[0], "Your certainty: High · +3 in the class score")
             assert "EXPLAIN" in students[0].content()
             if index == 0:
                 see(students[1], "Partly right")
@@ -109,6 +121,7 @@ def test_an_instructor_and_three_students_play_a_case_to_its_reveal(browser, tmp
 
         teacher.get_by_role("tab", name="Results").click()
         see(teacher, "Percent correct per stage")
+        see(teacher, "How sure the class was, per option")
         teacher.get_by_role("button", name="Download all answers (CSV)").wait_for()
         teacher.get_by_role("tab", name="Present").click()
         teacher.get_by_role("button", name="End session…").click()
@@ -223,7 +236,7 @@ def test_seats_saved_answers_and_a_fresh_csv(browser, app_url):
     question = CASE.stages[0].questions[0]
     chosen = label(question, question.answer)
     see(ann, "Answering is open")
-    ann.get_by_role("radiogroup").first.get_by_text(chosen, exact=True).click()
+    answer(ann, 0, chosen)
     see(ann, f"Saved: {chosen}")
     ann.reload()
     see(ann, f"Saved: {chosen}")
@@ -236,6 +249,7 @@ def test_seats_saved_answers_and_a_fresh_csv(browser, app_url):
         teacher.get_by_role("button", name="Download all answers (CSV)").click()
     rows = download.value.path().read_text().splitlines()
     assert len(rows) == 2 and question.answer in rows[1] and "Ann" in rows[1], rows
+    assert "certainty" in rows[0].split(",") and ",high,3.0,3.0," in rows[1], "the CSV has the certainty and points"
 
     teacher.get_by_role("tab", name="Students").click()
     teacher.get_by_role("button", name="Release seat").first.wait_for()
@@ -316,7 +330,7 @@ def test_a_presenter_window_three_phones_and_a_countdown(browser, app_url):
     see(screen, "0:1")  # 0:15 .. 0:10, ticking
     for page in phones[:2]:
         see(page, "Answering closes by itself")
-        page.get_by_role("radiogroup").first.get_by_text(label(question, question.answer), exact=True).click()
+        answer(page, 0, label(question, question.answer))
         see(page, "Saved:")
     screen.get_by_test_id("stMetricValue").filter(has_text="of 3").first.wait_for(timeout=FOLLOW_MS)
     no_controls_no_key(key_of_stage_1)
