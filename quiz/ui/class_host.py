@@ -4,8 +4,9 @@ Authority over a session is the host token from :mod:`quiz.classroom`, kept only
 browser session's server-side ``st.session_state``: never in the URL, never sent to a page. The
 presenter view is made to be projected: large findings, the join code and a QR code, and a live
 bar chart of answers per option that refreshes every two seconds in a fragment. Nothing of the
-key is on it before the instructor reveals the stage (the instructor's own copy of the key sits
-in a closed sidebar expander).
+key, and nothing of the class's certainty, is on it before the instructor reveals the stage (the
+instructor's own copy of the key sits in a closed sidebar expander); after the reveal each bar is
+split by certainty. Results give the class score (certainty-based marks, docs/reasoning.md).
 """
 from __future__ import annotations
 

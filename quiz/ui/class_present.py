@@ -5,7 +5,7 @@ the projector), it has no control, no key before the reveal and no sidebar: the 
 code stay large at all times; the stage's findings; the question while answering is open or
 closed; a countdown when the instructor set one (answering closes by itself at zero); the live
 count; and after the reveal, each question's chart with the best answer marked and its
-explanation. It shows nothing a student's phone does not show by the same moment, apart from
+explanation (split by the class's certainty when the session asks it: never before the reveal). It shows nothing a student's phone does not show by the same moment, apart from
 the counts, so it needs no passcode: the join code names the session.
 
 It follows the session like a phone: a fragment polls every two seconds (every second while a
