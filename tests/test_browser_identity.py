@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 
@@ -62,6 +63,14 @@ def answered(page) -> str | None:
     metric = page.get_by_test_id("stMetric").filter(has_text="Questions answered")
     metric.wait_for()
     return metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def wait_for_cookie(page, seconds: float = 10) -> None:
+    """The browser holds the learner cookie within ``seconds`` (the page writes it by a script)."""
+    deadline = time.monotonic() + seconds
+    while not any(c["name"] == "quiz_learner" for c in page.context.cookies()):
+        assert time.monotonic() < deadline, "the page never wrote the learner cookie"
+        page.wait_for_timeout(100)
 
 
 def go(page, url: str, path: str) -> None:
@@ -120,6 +129,7 @@ def test_two_browsers_one_name_page_change_reload_and_another_device(browser, tm
         phone.goto(link)
         phone.get_by_text("now continues your progress", exact=False).wait_for()
         assert "resume=" not in phone.url  # the key leaves the address bar at once
+        wait_for_cookie(phone)  # written by the page itself, as soon as the link is taken
         go(phone, url, "progress")
         assert answered(phone) == mine and name_shown(phone) == "Alice"
         phone.reload()  # the phone keeps it in its own cookie

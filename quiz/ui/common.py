@@ -129,6 +129,9 @@ def study_learner(store: Store | None) -> int | None:
     except StoreError as error:
         st.error(f"Your progress cannot be read right now. {error}", icon="🛑")
         return None
+    if learner is not None and not signin.signed_in_key():
+        # Before the notice: a learner who opens a resume link and moves on at once keeps the key.
+        _remember_in_browser(browser_key())
     notice = st.session_state.pop(ADOPT_NOTICE, None)
     if notice:
         getattr(st, notice[0])(notice[1], icon={"error": "🚫", "success": "🔑", "info": "ℹ️"}[notice[0]])
