@@ -648,7 +648,8 @@ def chart_specs(at: AppTest) -> str:
 
 def test_certainty_is_asked_stored_shown_after_the_reveal_and_scored(database):
     host, code = open_session("start", "open")
-    state = classroom.session_state(store_module.open_store(database), host.session_state[class_host.HOST_KEY].session_id)
+    session_id = host.session_state[class_host.HOST_KEY].session_id
+    state = classroom.session_state(store_module.open_store(database), session_id)
     assert state.ask_certainty, "the instructor's page asks certainty by default"
     ann, bob, cy = student(code, "Ann"), student(code, "Bob"), student(code, "Cy")
     q_dx, q_next = CASE.stages[0].questions
@@ -685,7 +686,7 @@ def test_certainty_is_asked_stored_shown_after_the_reveal_and_scored(database):
         assert specs.count('"How sure"') == 2, "each question's chart is split by certainty"
         assert "Moderate" in specs and "Not given" in specs
     sorts = [json.loads(c.proto.spec)["layer"][0]["encoding"]["y"]["sort"] for c in screen.get("vega_lite_chart")]
-    assert "✅ Soft-tissue sarcoma" in sorts[0] and "Lipoma" in sorts[0], "the best option is ticked in the split chart"
+    assert "✅ Soft-tissue sarcoma" in sorts[0] and "Lipoma" in sorts[0], "the best option is ticked in the chart"
     ok(ann.run())
     assert "Your certainty: High · +3 in the class score" in page_text(ann)
     assert "Your certainty: Low · +0 in the class score" in page_text(ann)

@@ -44,8 +44,8 @@ def test_marks_reward_right_and_sure_and_punish_wrong_and_sure():
                                           (0.85, "high"), (0.99, "high")])
 def test_the_honest_claim_earns_most_on_average(chance, best):
     """Each level is the best claim in its band of chances: the marks reward calibration, not bravado."""
-    expected = {level: chance * calibration.certainty_mark(1, level) + (1 - chance) * calibration.certainty_mark(0, level)
-                for level in calibration.LEVEL_ORDER}
+    mark = calibration.certainty_mark
+    expected = {level: chance * mark(1, level) + (1 - chance) * mark(0, level) for level in calibration.LEVEL_ORDER}
     assert max(expected, key=expected.get) == best
 
 

@@ -410,8 +410,8 @@ def _submit_statement(dialect: str):
             insert = sqlite.insert(class_answers)
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             raise StoreError(f"Class sessions need SQLite or PostgreSQL, not {dialect}.")
-        insert = insert.from_select(["session_id", "student_id", "stage_index", "question_id", "option_id", "answered_at",
-                                     "certainty"], source)
+        insert = insert.from_select(["session_id", "student_id", "stage_index", "question_id", "option_id",
+                                     "answered_at", "certainty"], source)
         _submit_statements[dialect] = insert.on_conflict_do_update(
             index_elements=[class_answers.c.student_id, class_answers.c.question_id],
             set_={"option_id": insert.excluded.option_id, "answered_at": insert.excluded.answered_at,

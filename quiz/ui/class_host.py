@@ -412,7 +412,8 @@ def certainty_chart(question: Question, asked: engine.AskedQuestion,
     """Stacked bars: per option (best ticked), its answers by certainty level, with the option's total."""
     names = [("✅ " if o.id == question.answer else "") + o.label for o in asked.options]
     levels = [*calibration.LEVEL_ORDER, None]
-    rows = [{"Option": name, "Certainty": CERTAINTY_NAMES[level], "Order": i, "Answers": certainty.get(o.id, {}).get(level, 0)}
+    rows = [{"Option": name, "Certainty": CERTAINTY_NAMES[level], "Order": i,
+             "Answers": certainty.get(o.id, {}).get(level, 0)}
             for name, o in zip(names, asked.options) for i, level in enumerate(levels)]
     frame = pd.DataFrame(rows)
     y = alt.Y("Option:N", sort=names, title=None, axis=alt.Axis(labelLimit=400))
