@@ -39,6 +39,9 @@ def case_text(case_id: str) -> str:
 def listing(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if "__pycache__" not in p.parts)
 
+#: The seed reports' folder as the test run was given it, read before any test clears the variable.
+SOURCES_ENV = os.environ.get("QUIZ_SOURCES_DIR")
+
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
@@ -364,6 +367,8 @@ def test_sources_check_is_automatic_and_confined(tmp_path, monkeypatch):
 
 def test_a_missing_quote_shows_its_help_and_the_source_search_finds_the_passage(tmp_path, monkeypatch):
     case = CASES[CASE_IDS[0]]
+    if SOURCES_ENV:  # the autouse fixture cleared it; sources_dir() reads it
+        monkeypatch.setenv("QUIZ_SOURCES_DIR", SOURCES_ENV)
     monkeypatch.setenv("QUIZ_SOURCES_DIR", str(sources_dir()))
     monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", "a-long-passphrase")
     quote = case.stages[0].findings[0].evidence[0]
