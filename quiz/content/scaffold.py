@@ -168,7 +168,7 @@ def render(case_id: str, catalogue: Mapping[str, CatalogueEntry]) -> str:
         "  specialty: [pathology]  # specialties, as slugs: oncology, radiology, ...",
         "difficulty: intermediate  # introductory, intermediate or advanced",
         "minutes: 15  # time to play the case",
-        "objectives:  # 3-5 learning objectives; shown BEFORE play, so never name the diagnosis",
+        "objectives:  # 3-5 learning objectives, as neutral skills; checked as if shown before play: never name the diagnosis",
         f"  - {_todo('objective, e.g. Build a differential for a fixed neck mass')}",
         f"  - {_todo('objective, e.g. Choose the imaging that localises the lesion')}",
         f"  - {_todo('objective, e.g. Plan the work-up of a spindle-cell lesion')}",
