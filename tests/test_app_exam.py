@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from apptest_support import answer_stage, as_learner, assert_no_exception, click, learner_of, page_app, page_text
+from apptest_support import (answer_stage, as_learner, assert_no_exception, click, flat, key_texts, learner_of,
+                             page_app, page_text, texts_of_stage)
 from conftest import REPO
-from quiz import store as store_module
+from quiz import classroom, store as store_module
 from quiz.content import loader
 from quiz.play import exam
 from study_support import best, withheld_texts, wrong
@@ -196,3 +197,118 @@ def test_a_diagnosis_asks_how_sure_the_learner_is_and_the_exam_stores_it(databas
     learner = learner_of(db, "Una")
     state = exam.load(db, CASES, exam.open_exam(db, CASES, learner), learner)
     assert db.stage_reasoning(state.attempt_ids[case.id])[index]["certainty"] == {diagnosis.id: "low"}
+
+
+# --- a case a live class is playing (issue 10 item 7, live-class.md S1) ------------------------------
+
+PASSCODE = "a long enough passcode here"
+
+
+def class_plays(database, case):
+    """An instructor opens a class on ``case`` with the default "hide from self-study" on."""
+    db = store_module.open_store(database)
+    host = classroom.create_session(db, case, passcode=PASSCODE, configured=PASSCODE)
+    assert case.id in classroom.cases_in_class(db)
+    return host
+
+
+def class_ends(database, case, host):
+    db = store_module.open_store(database)
+    classroom.act(db, host, "end", expect=(0, "lobby"), total=len(case.stages))
+    assert case.id not in classroom.cases_in_class(db)
+
+
+def sure_and_hand_in(at):
+    at.checkbox(key=next(c.key for c in at.checkbox if c.key.endswith("-sure"))).check()
+    return click(at.run(), "Hand in the exam")
+
+
+def test_a_case_a_live_class_plays_cannot_be_chosen_drawn_or_started(database):
+    """S1 through the Exam page: the audit started an exam of the class's case and read its stage-1 keys."""
+    case = CASES["abnormal-liver-tests-abdominal-discomfort"]  # the only case of the region "abdomen"
+    class_plays(database, case)
+    at = page_app("exam", learner="Spy")
+    assert_no_exception(at)
+    assert case.title not in at.multiselect(key="exam-chosen").options
+    assert "In use by a live class" in page_text(at) and case.title in page_text(at)
+    at.radio(key="exam-how").set_value("Random cases").run()
+    at.multiselect(key="exam-region").set_value(["abdomen"]).run()  # a filter only the class's case matches
+    assert_no_exception(at)
+    assert at.button(key="exam-start").disabled
+    assert "In use by a live class" in " ".join(i.value for i in at.info)
+    at.multiselect(key="exam-region").set_value([]).run()
+    at.number_input(key="exam-count").set_value(len(CASES)).run()  # every case there is
+    at = click(at, "Start the exam")
+    assert_no_exception(at)
+    db = store_module.open_store(database)
+    [record] = exam.exams_of(db, learner_of(db, "Spy"))
+    assert set(record.case_ids) == set(CASES) - {case.id}
+    with pytest.raises(exam.InClass, match="In use by a live class"):  # the core refuses it whoever asks
+        exam.start(db, CASES, learner_of(db, "Spy"), [case.id], hidden=classroom.cases_in_class(db))
+
+
+def test_a_running_exam_holds_back_a_case_a_class_starts_playing_until_the_reveal(database):
+    """An exam started before the class: its case stops where it was, and the results wait for the reveal."""
+    case, other = two_cases()
+    at = choose_and_start(page_app("exam", learner="Early"), [case, other])
+    at = answer_stage(at, case, 0, wrong)
+    assert_no_exception(at)
+    host = class_plays(database, case)
+    at.run()  # the next rerun of the page, e.g. a click anywhere
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "A live class is playing this case now" in text
+    assert not [b for b in at.button if b.label == "Commit answers"]
+    assert not [t for t in texts_of_stage(case, 1) if t in flat(text)], "the class has not reached stage 2"
+    db = store_module.open_store(database)
+    learner = learner_of(db, "Early")
+    running = exam.open_exam(db, CASES, learner)
+    with pytest.raises(exam.InClass):  # a form on screen from before the class started is refused too
+        exam.commit(db, CASES, running, learner, case.id, 1, {q.id: q.answer for q in case.stages[1].questions},
+                    hidden=classroom.cases_in_class(db))
+    at = sure_and_hand_in(at)
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "wait for the class's final reveal" in text
+    leaked = [t for t in (*key_texts(case, 0), *withheld_texts(case), *withheld_texts(other)) if t in text]
+    assert not leaked, leaked
+    assert not [m for m in at.metric if m.label == "Score"]
+    assert exam.open_exam(db, CASES, learner) is None  # handed in: the clock has stopped
+    class_ends(database, case, host)
+    at = click(at, "Check again")
+    assert_no_exception(at)
+    text = page_text(at)
+    assert "Your results" in text and next(m for m in at.metric if m.label == "Score")
+    assert any(t in text for t in key_texts(case, 0))  # the stage committed before the class is reviewed now
+
+
+def test_the_weakest_area_exam_leaves_out_the_cases_classes_play(database):
+    from streamlit.testing.v1 import AppTest
+
+    from quiz.play import progress
+    from study_support import T0, play
+
+    db = store_module.open_store(database)
+    learner = learner_of(db, "Weak")
+    for case in CASES.values():  # right diagnoses, wrong next steps: the weakest area is in every case
+        play(db, learner, case, lambda q: best(q) if q.kind == "diagnosis" else wrong(q), T0)
+    frame = progress.history_frame(db.answer_history(learner), CASES)
+    area = progress.weakest_area(frame)
+    assert set(progress.cases_in_area(CASES, area)) == set(CASES)
+    free, *played = sorted(CASES)
+    for case_id in played:  # four classes at once, each keeping its case hidden
+        class_plays(database, CASES[case_id])
+    hidden = classroom.cases_in_class(db)
+    for seed in "abcdef":  # the core draw never offers them, whatever the seed
+        assert exam.plan_weakest(frame, CASES, seed=seed, hidden=hidden).case_ids == (free,)
+    store_module.forget_stores()
+    at = AppTest.from_string(NAVIGATION, default_timeout=60)
+    as_learner(at, "Weak")
+    at.run()
+    at = click(at, "Start an exam of this area")  # My progress draws without knowing of the classes
+    assert_no_exception(at)
+    db = store_module.open_store(database)
+    running = exam.open_exam(db, CASES, learner)
+    assert running is not None
+    [record] = [r for r in exam.exams_of(db, learner) if r.id == running]
+    assert record.case_ids == (free,)

@@ -43,6 +43,25 @@ class ExamOver(ExamError):
     """The exam has ended (handed in, every stage committed, or time up): answers can no longer change."""
 
 
+class InClass(ExamError):
+    """A case of the exam is in use by a live class: it is not started, played or reviewed until its reveal.
+
+    ``hidden`` arguments below are the ids a running class keeps out of self-study
+    (``quiz.classroom.cases_in_class``), given by the page as data.
+    """
+
+
+def in_class_message(cases: Mapping[str, Case], case_ids: Iterable[str], what: str) -> str:
+    titles = "; ".join(cases[c].title if c in cases else c for c in case_ids)
+    return f"In use by a live class: {titles}. {what}"
+
+
+def held_back(case_ids: Iterable[str], hidden: Iterable[str]) -> tuple[str, ...]:
+    """The cases of ``case_ids`` a live class keeps hidden, in exam order."""
+    hidden = set(hidden)
+    return tuple(c for c in case_ids if c in hidden)
+
+
 # --- the exam and its clock ---------------------------------------------------
 
 
@@ -109,26 +128,35 @@ def ended_at(state: ExamState, cases: Mapping[str, Case], now: datetime) -> date
 
 def choose_cases(cases: Mapping[str, Case], *, seed: str, count: int | None = None, regions: Iterable[str] = (),
                  specialties: Iterable[str] = (), difficulties: Iterable[str] = (),
-                 bands: Mapping[str, str | None] | None = None, band_filter: Iterable[str] = ()) -> tuple[str, ...]:
+                 bands: Mapping[str, str | None] | None = None, band_filter: Iterable[str] = (),
+                 hidden: Iterable[str] = ()) -> tuple[str, ...]:
     """A random set of cases matching every filter given, drawn from ``seed`` (same seed, same set and order).
+
+    Cases in ``hidden`` (a live class is playing them) are never drawn.
 
     Filters are those the library shows (region, specialty, the author's difficulty) and the peer
     difficulty band (:func:`quiz.play.peers.library_bands`). The origin tag is not a filter: it
     tells whether a lesion is primary or metastatic, which is what the cases ask.
     """
     regions, specialties, difficulties, band_filter = set(regions), set(specialties), set(difficulties), set(band_filter)
-    eligible = [case_id for case_id, case in sorted(cases.items())
+    hidden = set(hidden)
+    matching = [case_id for case_id, case in sorted(cases.items())
                 if (not regions or regions & set(case.tags.region))
                 and (not specialties or specialties & set(case.tags.specialty))
                 and (not difficulties or case.difficulty in difficulties)
                 and (not band_filter or (bands or {}).get(case_id) in band_filter)]
+    eligible = [c for c in matching if c not in hidden]
+    if matching and not eligible:
+        raise InClass(in_class_message(cases, matching, "No other case matches these filters: remove a filter, "
+                                       "or wait for the class's final reveal."))
     if not eligible:
         raise ExamError("No case matches these filters: remove a filter to make an exam.")
     random.Random(seed).shuffle(eligible)
     return tuple(eligible[:count] if count else eligible)
 
 
-def check_plan(cases: Mapping[str, Case], case_ids: Sequence[str], time_limit: timedelta | None) -> None:
+def check_plan(cases: Mapping[str, Case], case_ids: Sequence[str], time_limit: timedelta | None,
+               hidden: Iterable[str] = ()) -> None:
     """Raise :class:`ExamError`, saying what to change, unless this is an exam that can be sat."""
     if not case_ids:
         raise ExamError("Choose at least one case for the exam.")
@@ -139,6 +167,10 @@ def check_plan(cases: Mapping[str, Case], case_ids: Sequence[str], time_limit: t
         raise ExamError(f"No such case: {', '.join(unknown)}.")
     if len(set(case_ids)) != len(case_ids):
         raise ExamError("A case is in the exam twice: choose each case once.")
+    held = held_back(case_ids, hidden)
+    if held:
+        raise InClass(in_class_message(cases, held, "It opens for self-study and exams after the class's final "
+                                       "reveal: choose other cases."))
     if time_limit is not None and not timedelta(minutes=1) <= time_limit <= MAX_TIME_LIMIT:
         raise ExamError(f"The time limit must be between 1 minute and {MAX_TIME_LIMIT.seconds // 3600} hours, "
                         "or none for an untimed exam.")
@@ -172,6 +204,7 @@ class ExamCase:
     total_stages: int
     stages: tuple[ExamStage, ...]  # up to the open stage, as in tutor mode
     finished: bool  # every stage committed
+    in_class: bool = False  # a live class plays it now: only the committed stages, nothing new, no commit
 
     @property
     def committed_stages(self) -> int:
@@ -198,21 +231,28 @@ class ExamView:
         return sum(c.committed_stages for c in self.cases)
 
 
-def exam_case(view: engine.View, attempt: engine.Attempt, flags: Iterable[tuple[str, str]]) -> ExamCase:
-    """``engine.view`` without what an exam holds back: results, score, trace, reveal and source."""
+def exam_case(view: engine.View, attempt: engine.Attempt, flags: Iterable[tuple[str, str]], *,
+              in_class: bool = False) -> ExamCase:
+    """``engine.view`` without what an exam holds back: results, score, trace, reveal and source.
+
+    ``in_class``: a live class plays the case now, so the open stage (findings the class has not
+    reached) is left out too; only what the learner already committed stays.
+    """
     flagged = {q for c, q in flags if c == view.case_id}
     stages = tuple(
         ExamStage(s.number, s.kind, s.heading, s.findings, s.images, s.questions,
                   chosen=dict(attempt.committed[s.number - 1]) if s.number <= attempt.stage_index else None,
                   flagged=frozenset(q.id for q in s.questions if q.id in flagged))
-        for s in view.stages)
-    return ExamCase(view.case_id, view.title, view.total_stages, stages, view.finished)
+        for s in view.stages if not in_class or s.number <= attempt.stage_index)
+    return ExamCase(view.case_id, view.title, view.total_stages, stages, view.finished, in_class=in_class)
 
 
-def exam_view(state: ExamState, cases: Mapping[str, Case], now: datetime) -> ExamView:
+def exam_view(state: ExamState, cases: Mapping[str, Case], now: datetime, hidden: Iterable[str] = ()) -> ExamView:
+    hidden = set(hidden)
     return ExamView(
         exam_id=state.exam.id,
-        cases=tuple(exam_case(engine.view(cases[c], state.attempts[c]), state.attempts[c], state.flags)
+        cases=tuple(exam_case(engine.view(cases[c], state.attempts[c]), state.attempts[c], state.flags,
+                              in_class=c in hidden)
                     for c in state.exam.case_ids),
         time_limit=state.exam.time_limit,
         remaining=remaining(state.exam, now),
@@ -268,12 +308,21 @@ def stage_times(state: ExamState, cases: Mapping[str, Case]) -> tuple[StageTime,
     return tuple(out)
 
 
-def report(state: ExamState, cases: Mapping[str, Case], now: datetime) -> ExamReport:
-    """Score, time per stage and each case's full review; only once the exam is over."""
+def report(state: ExamState, cases: Mapping[str, Case], now: datetime, hidden: Iterable[str] = ()) -> ExamReport:
+    """Score, time per stage and each case's full review; only once the exam is over.
+
+    While a live class plays one of the exam's cases the whole report waits (:class:`InClass`): the
+    review would give that case's keys away, and even the score would tell how it went.
+    """
     end = ended_at(state, cases, now)
     if end is None:
         raise ExamError("The exam is still running: results, keys and explanations are shown when you hand it in "
                         "or time runs out.")
+    held = held_back(state.exam.case_ids, hidden)
+    if held:
+        raise InClass(in_class_message(cases, held, "This exam has ended and your answers are stored, but its "
+                                       "results (score, keys, explanations) wait for the class's final reveal: "
+                                       "come back to this page then."))
     times = stage_times(state, cases)
     reviews = []
     for case_id in state.exam.case_ids:
@@ -344,10 +393,11 @@ def _load(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int
 
 
 def start(store: Store, cases: Mapping[str, Case], learner_id: int, case_ids: Sequence[str], *,
-          time_limit: timedelta | None = None, seed: str | None = None, now: datetime | None = None) -> ExamState:
-    """Open an exam of these cases, in this order: the clock starts now (server time)."""
+          time_limit: timedelta | None = None, seed: str | None = None, now: datetime | None = None,
+          hidden: Iterable[str] = ()) -> ExamState:
+    """Open an exam of these cases, in this order: the clock starts now (server time). None may be hidden."""
     case_ids = tuple(case_ids)
-    check_plan(cases, case_ids, time_limit)
+    check_plan(cases, case_ids, time_limit, hidden)
     stamp = now or server_now()
 
     def work(conn):
@@ -372,20 +422,20 @@ def load(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int,
 
 
 def view(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int, *,
-         now: datetime | None = None) -> ExamView:
+         now: datetime | None = None, hidden: Iterable[str] = ()) -> ExamView:
     now = now or server_now()
-    return exam_view(load(store, cases, exam_id, learner_id, now=now), cases, now)
+    return exam_view(load(store, cases, exam_id, learner_id, now=now), cases, now, hidden)
 
 
 def results(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int, *,
-            now: datetime | None = None) -> ExamReport:
+            now: datetime | None = None, hidden: Iterable[str] = ()) -> ExamReport:
     now = now or server_now()
-    return report(load(store, cases, exam_id, learner_id, now=now), cases, now)
+    return report(load(store, cases, exam_id, learner_id, now=now), cases, now, hidden)
 
 
 def commit(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: int, case_id: str, stage_index: int,
            choices: Mapping[str, str], *, certainty: Mapping[str, object] | None = None,
-           now: datetime | None = None) -> ExamState:
+           now: datetime | None = None, hidden: Iterable[str] = ()) -> ExamState:
     """Commit one stage of one case of the exam, at server time ``now``; the exam ends with its last commit.
 
     ``certainty`` ({question id: level or 0-100}) is how sure the learner said they were; it is stored
@@ -401,6 +451,9 @@ def commit(store: Store, cases: Mapping[str, Case], exam_id: int, learner_id: in
                        "not saved. Your results are ready.")
     if case_id not in state.attempts:
         raise ExamError(f"Case {case_id!r} is not part of this exam.")
+    if case_id in set(hidden):
+        raise InClass(in_class_message(cases, [case_id], "This answer was not saved: the case opens again after "
+                                       "the class's final reveal; answer the other cases meanwhile."))
     case = cases[case_id]
     attempt = engine.commit(case, state.attempts[case_id], stage_index, choices)
     done = engine.score(case, attempt) if engine.is_finished(case, attempt) else None
@@ -494,6 +547,25 @@ class ExamPlan:
     time_limit: timedelta | None
     seed: str
     reason: str = ""  # e.g. "Your weakest area: stage kind imaging (40% over 10 answers)"
+    spare: tuple[str, ...] = ()  # the rest of the draw, in order: stand-ins for a case a class starts playing
+
+
+def without_hidden(cases: Mapping[str, Case], made: ExamPlan, hidden: Iterable[str],
+                   minutes_per_case: int | None = None) -> ExamPlan:
+    """``made`` with any case a live class now plays replaced by the next spare one (or dropped).
+
+    A plan may be drawn on one run and started on another; this is the check at the start.
+    Raises :class:`InClass` when no case is left.
+    """
+    hidden = set(hidden)
+    if not hidden & {*made.case_ids, *made.spare}:
+        return made
+    pool = [c for c in (*made.case_ids, *made.spare) if c not in hidden]
+    chosen, spare = tuple(pool[:len(made.case_ids)]), tuple(pool[len(made.case_ids):])
+    if not chosen:
+        raise InClass(in_class_message(cases, held_back(made.case_ids, hidden),
+                                       "No other case fits this exam until the class's final reveal."))
+    return ExamPlan(chosen, time_limit_for(cases, chosen, minutes_per_case), made.seed, made.reason, spare)
 
 
 def time_limit_for(cases: Mapping[str, Case], case_ids: Iterable[str], minutes_per_case: int | None) -> timedelta | None:
@@ -512,18 +584,26 @@ def plan(cases: Mapping[str, Case], *, seed: str | None = None, count: int | Non
 
 
 def plan_for_area(cases: Mapping[str, Case], area, *, seed: str | None = None, count: int = 3,
-                  minutes_per_case: int | None = None) -> ExamPlan:
-    """An exam of up to ``count`` cases that exercise one area (``progress.WeakArea``)."""
+                  minutes_per_case: int | None = None, hidden: Iterable[str] = ()) -> ExamPlan:
+    """An exam of up to ``count`` cases that exercise one area (``progress.WeakArea``), none of them ``hidden``.
+
+    The rest of the area's cases, in draw order, are the plan's ``spare`` (see :func:`without_hidden`).
+    """
     seed = seed or secrets.token_hex(16)
     eligible = cases_in_area(cases, area)
     if not eligible:
         raise ExamError(f"No case in the library exercises {area.area} {area.value}.")
     random.Random(seed).shuffle(eligible)
-    chosen = tuple(eligible[:count])
-    return ExamPlan(chosen, time_limit_for(cases, chosen, minutes_per_case), seed, reason=f"Your weakest area: {area}")
+    made = ExamPlan(tuple(eligible[:count]), time_limit_for(cases, eligible[:count], minutes_per_case), seed,
+                    reason=f"Your weakest area: {area}", spare=tuple(eligible[count:]))
+    return without_hidden(cases, made, hidden, minutes_per_case)
 
 
 def plan_weakest(frame, cases: Mapping[str, Case], **options) -> ExamPlan | None:
-    """An exam of the learner's weakest area (see ``progress.weakest_area``), or None if none stands out yet."""
+    """An exam of the learner's weakest area (see ``progress.weakest_area``), or None if none stands out yet.
+
+    ``hidden=`` leaves out the cases a live class plays; a page that does not pass it still cannot
+    start one: :func:`start` refuses them, and ``quiz.ui.exam.start_plan`` swaps them for spares.
+    """
     area = weakest_area(frame)
     return plan_for_area(cases, area, **options) if area is not None else None

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from .. import classroom
 from ..play import exam, peers
 from ..play.engine import EngineError
-from ..store import Store, now as server_now
+from ..store import Store, StoreError, now as server_now
 from . import common, components, pad
 from .library import DIFFICULTIES
 
@@ -38,6 +39,14 @@ def clock(seconds: float | None) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
+def in_class(store: Store) -> set[str]:
+    """Cases a running class keeps out of self-study until its final reveal: not in an exam either."""
+    try:
+        return classroom.cases_in_class(store)
+    except StoreError:
+        return set()  # the page reports the database problem itself
+
+
 def render() -> None:
     current = common.content()
     st.title("Exam")
@@ -49,14 +58,15 @@ def render() -> None:
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.warning(notice, icon="⏱️")
+    hidden = in_class(store)
     try:
         running = exam.open_exam(store, cases, learner_id) if learner_id is not None else None
         if running is not None:
-            _sit(store, cases, learner_id, running)
+            _sit(store, cases, learner_id, running, hidden)
         elif learner_id is not None and st.session_state.get(RESULTS_KEY) is not None:
-            _results(store, cases, learner_id, st.session_state[RESULTS_KEY])
+            _results(store, cases, learner_id, st.session_state[RESULTS_KEY], hidden)
         else:
-            _setup(store, cases, learner_id)
+            _setup(store, cases, learner_id, hidden)
     except exam.ExamError as error:
         st.error(str(error), icon="🛑")
         st.session_state.pop(RESULTS_KEY, None)
@@ -67,17 +77,23 @@ def render() -> None:
 # --- set-up -----------------------------------------------------------------------
 
 
-def _setup(store: Store, cases, learner_id: int | None) -> None:
+def _setup(store: Store, cases, learner_id: int | None, hidden: set[str]) -> None:
     st.caption("Answer a set of cases stage by stage, as on the Cases page, but with no feedback until you hand "
                "the exam in or time runs out. Then you see your score, your time per stage and the full review.")
     if not cases:
         st.warning("No playable case in the content folder yet.")
         return
+    held = sorted(cases[c].title for c in hidden if c in cases)
+    if held:
+        st.caption(f"🎓 In use by a live class, so not in an exam until the class's final reveal: {'; '.join(held)}.")
     how = st.radio("Cases", ["Choose the cases", "Random cases"], horizontal=True, key="exam-how")
     seed = None
     if how == "Choose the cases":
         # Titles only: no diagnosis, and not the origin tag (primary or metastatic is what the cases ask).
-        case_ids = st.multiselect("Cases, in the order you will see them", sorted(cases, key=lambda c: cases[c].title),
+        offered = sorted((c for c in cases if c not in hidden), key=lambda c: cases[c].title)
+        if any(c in hidden for c in st.session_state.get("exam-chosen", [])):  # a class started since the pick
+            st.session_state["exam-chosen"] = [c for c in st.session_state["exam-chosen"] if c in offered]
+        case_ids = st.multiselect("Cases, in the order you will see them", offered,
                                   format_func=lambda c: cases[c].title, key="exam-chosen",
                                   max_selections=exam.MAX_CASES)
     else:
@@ -100,7 +116,7 @@ def _setup(store: Store, cases, learner_id: int | None) -> None:
             case_ids = list(exam.choose_cases(cases, seed=seed, count=int(count), regions=regions,
                                               specialties=specialties, difficulties=difficulties,
                                               bands=peers.library_bands(store, cases) if band_filter else None,
-                                              band_filter=band_filter))
+                                              band_filter=band_filter, hidden=hidden))
         except exam.ExamError as error:
             st.info(str(error))
             case_ids = []
@@ -118,7 +134,7 @@ def _setup(store: Store, cases, learner_id: int | None) -> None:
         st.caption(f"Time limit: {clock(limit.total_seconds()) if limit else 'none'}.")
     if st.button("Start the exam", type="primary", disabled=not case_ids, key="exam-start"):
         learner_id = common.current_learner(store, create=True)  # starting an exam is the first thing stored
-        exam.start(store, cases, learner_id, case_ids, time_limit=limit, seed=seed)
+        exam.start(store, cases, learner_id, case_ids, time_limit=limit, seed=seed, hidden=in_class(store))
         st.session_state.pop("exam-seed", None)
         st.session_state[CASE_KEY] = 0
         st.rerun()
@@ -126,8 +142,14 @@ def _setup(store: Store, cases, learner_id: int | None) -> None:
 
 
 def start_plan(store: Store, cases, learner_id: int, plan: exam.ExamPlan) -> None:
-    """Start a planned exam (e.g. of the weakest area) and open this page on it."""
-    exam.start(store, cases, learner_id, plan.case_ids, time_limit=plan.time_limit, seed=plan.seed)
+    """Start a planned exam (e.g. of the weakest area) and open this page on it.
+
+    A case a live class plays is swapped for a spare of the plan (or left out); :class:`exam.InClass`
+    if none is left.
+    """
+    hidden = in_class(store)
+    plan = exam.without_hidden(cases, plan, hidden)
+    exam.start(store, cases, learner_id, plan.case_ids, time_limit=plan.time_limit, seed=plan.seed, hidden=hidden)
     st.session_state[CASE_KEY] = 0
     st.session_state.pop(RESULTS_KEY, None)
     if plan.reason:
@@ -164,9 +186,9 @@ def _countdown(exam_id: int, deadline: datetime) -> None:
         st.rerun()
 
 
-def _sit(store: Store, cases, learner_id: int, exam_id: int) -> None:
+def _sit(store: Store, cases, learner_id: int, exam_id: int, hidden: set[str]) -> None:
     state = exam.load(store, cases, exam_id, learner_id)
-    shown = exam.exam_view(state, cases, server_now())
+    shown = exam.exam_view(state, cases, server_now(), hidden)
     top = st.columns([1, 1, 2])
     if state.exam.deadline is not None:
         with top[0]:
@@ -194,7 +216,7 @@ def _sit(store: Store, cases, learner_id: int, exam_id: int) -> None:
     if shown.flagged:
         titles = {c.case_id: c.title for c in shown.cases}
         st.caption("🚩 Flagged: " + "; ".join(f"{titles[c]} · {_prompt(shown, c, q)}" for c, q in shown.flagged))
-    _case(store, cases, learner_id, exam_id, shown.cases[picked], picked, len(labels))
+    _case(store, cases, learner_id, exam_id, shown.cases[picked], picked, len(labels), hidden)
 
 
 def _prompt(shown: exam.ExamView, case_id: str, question_id: str) -> str:
@@ -206,11 +228,18 @@ def _prompt(shown: exam.ExamView, case_id: str, question_id: str) -> str:
     return question_id
 
 
-def _case(store: Store, cases, learner_id: int, exam_id: int, case: exam.ExamCase, position: int, total: int) -> None:
+def _case(store: Store, cases, learner_id: int, exam_id: int, case: exam.ExamCase, position: int, total: int,
+          hidden: set[str]) -> None:
     key = f"exam-{exam_id}-{case.case_id}"
     st.subheader(case.title)
     st.progress(case.committed_stages / case.total_stages,
                 text=f"{case.committed_stages} of {case.total_stages} stages committed")
+    if case.in_class:
+        st.info("🎓 A live class is playing this case now. What you committed stays; the rest of the case, and "
+                "the results of the whole exam, wait for the class's final reveal. Answer the other cases "
+                "meanwhile, or hand in: your results appear on this page after the reveal.", icon="🔒")
+        _next_case(exam_id, key, position, total)
+        return
 
     def on_commit(stage_index: int, choices: dict[str, str]) -> str | None:
         number = stage_index + 1
@@ -218,7 +247,7 @@ def _case(store: Store, cases, learner_id: int, exam_id: int, case: exam.ExamCas
                   for q in case.stages[stage_index].questions if q.kind == "diagnosis"}
         try:
             after = exam.commit(store, cases, exam_id, learner_id, case.case_id, stage_index, choices,
-                                certainty={q: c for q, c in stated.items() if c})
+                                certainty={q: c for q, c in stated.items() if c}, hidden=in_class(store))
             if after.exam.finished_at is not None:  # the last stage of the last case: the exam is over
                 st.session_state[RESULTS_KEY] = exam_id
                 st.session_state[ENDED_KEY] = exam_id
@@ -246,6 +275,10 @@ def _case(store: Store, cases, learner_id: int, exam_id: int, case: exam.ExamCas
         components.question_form(stage, key, on_commit, components.Around(after_question=_certainty_for(key)))
         return
     st.success("Every stage of this case is committed.", icon="✔")
+    _next_case(exam_id, key, position, total)
+
+
+def _next_case(exam_id: int, key: str, position: int, total: int) -> None:
     if position + 1 < total and st.button("Next case →", key=f"{key}-next"):
         st.session_state[CASE_KEY] = position + 1
         st.session_state.pop(f"exam-{exam_id}-case-pick", None)
@@ -275,8 +308,19 @@ def _flags(store: Store, cases, learner_id: int, exam_id: int, case_id: str, sta
 # --- the end ------------------------------------------------------------------------
 
 
-def _results(store: Store, cases, learner_id: int, exam_id: int) -> None:
-    result = exam.results(store, cases, exam_id, learner_id)
+def _results(store: Store, cases, learner_id: int, exam_id: int, hidden: set[str]) -> None:
+    try:
+        result = exam.results(store, cases, exam_id, learner_id, hidden=hidden)
+    except exam.InClass as waiting:
+        st.session_state.pop(ENDED_KEY, None)
+        st.subheader("Your results")
+        st.info(str(waiting), icon="🎓")
+        if st.button("Check again", key="exam-check-again"):
+            st.rerun()
+        if st.button("New exam", key="exam-new"):
+            st.session_state.pop(RESULTS_KEY, None)
+            st.rerun()
+        return
     if st.session_state.pop(ENDED_KEY, None) == exam_id:  # the page may still be scrolled to the last stage
         st.toast(f"Exam ended: your score is {result.score.percent:g}%. Your results start at the top of the page.",
                  icon="🏁")
