@@ -312,3 +312,33 @@ def test_the_weakest_area_exam_leaves_out_the_cases_classes_play(database):
     assert running is not None
     [record] = [r for r in exam.exams_of(db, learner) if r.id == running]
     assert record.case_ids == (free,)
+
+
+# --- a random draw by the filters (issue 12 part 1) -------------------------------------------------
+
+@pytest.mark.parametrize("filters, count", [
+    ({"exam-region": ["spine"], "exam-difficulty": ["intermediate"]}, 2),
+    ({"exam-region": ["neck"], "exam-specialty": ["neurosurgery"]}, 3),  # fewer match than asked for
+])
+def test_a_random_exam_is_drawn_from_the_cases_the_filters_match(database, filters, count):
+    def matches(case):
+        return all(set(values) & set({"exam-region": case.tags.region, "exam-specialty": case.tags.specialty,
+                                      "exam-difficulty": [case.difficulty]}[key]) for key, values in filters.items())
+
+    matching = {c for c, case in CASES.items() if matches(case)}
+    assert 0 < len(matching) < len(CASES)
+    at = page_app("exam", learner="Dee")
+    at.radio(key="exam-how").set_value("Random cases").run()
+    for key, values in filters.items():
+        at.multiselect(key=key).set_value(values).run()
+    at.number_input(key="exam-count").set_value(count).run()
+    assert_no_exception(at)
+    drawn = min(count, len(matching))
+    assert f"{drawn} case(s) drawn" in page_text(at)
+    assert not [c for c in CASES.values() if c.title in page_text(at)], "titles only once the exam starts"
+    at = click(at, "Start the exam")
+    assert_no_exception(at)
+    db = store_module.open_store(database)
+    [record] = exam.exams_of(db, learner_of(db, "Dee"))
+    assert len(record.case_ids) == drawn and set(record.case_ids) <= matching
+    assert "Time left" in page_text(at) and CASES[record.case_ids[0]].title in page_text(at)
