@@ -25,16 +25,18 @@ simulated students, all in this one asyncio process, each hold one websocket to 
   as the frontend drops them.
 
 The instructor acts through :func:`quiz.classroom.act` directly (the function the instructor
-page's buttons call), not through a websocket: what is measured is what students experience.
-Per instructor action (start, open, close, reveal, advance through ``--stages`` stages) the
-**follow latency** is the time from the action to the delta, on each student's socket, that
-shows the new stage and phase. While answering is open each student answers every question of
-the stage at a random moment within ``--answer-window`` seconds of seeing it open, and 30%
-change their mind once 1-4 s later; a thread polls the database every 50 ms, so
-**submit-to-stored** (the radio's message sent -> the row in ``class_answers``) is an upper bound
-within 50 ms. **Lost** counts students' last choices that the database does not hold when
-answering closes (the bench waits up to 15 s for stragglers before it closes). Server **CPU and
-RSS** come from ``/proc`` of the app processes (the database server's own CPU is not counted).
+page's buttons call), not through a websocket: what is measured is what students experience. Per
+instructor action (start, open, close, reveal, advance through ``--stages`` stages; with
+``--finish`` the final reveal and the end, after the other stages at once, unanswered and not
+measured) the **follow latency** is the time from the action to the delta, on each student's
+socket, that shows the new stage and phase. While answering is open each student answers every
+question of the stage at a random moment within ``--answer-window`` seconds of seeing it open,
+and 30% (``--change-rate``; 1: every student, every answer) change their mind once 1-4 s later;
+a thread polls the database every 50 ms, so **submit-to-stored** (the radio's message sent ->
+the row in ``class_answers``) is an upper bound within 50 ms. **Lost** counts students' last
+choices that the database does not hold when answering closes (the bench waits up to 15 s for
+stragglers before it closes). Server **CPU and RSS** come from ``/proc`` of the app processes
+(the database server's own CPU is not counted).
 
 Not simulated: the static files a browser fetches first (cached by phones after the first
 visit), rendering, and the forward-message cache (the client reports no cached hashes, so the
@@ -95,22 +97,23 @@ WIDGET_TYPES = {"button", "radio", "text_input", "checkbox", "selectbox", "text_
 
 PHASE_BY_TEXT = {text: phase for phase, (_, text, _) in class_student.STATUS.items()}
 STAGE_HEADING = re.compile(r"#### Stage (\d+) of \d+")
-SAVED_TEXT = "Answer saved"
+SAVED = re.compile(r"✅ Saved: (.+?)(?: · |$)")  # the caption under a question whose answer is stored
 
 
 def page_signal(element) -> tuple[str, object] | None:
-    """What one element of the student page tells: ("phase", p), ("stage", n) or ("saved", True)."""
+    """What one element of the student page tells: ("phase", p), ("stage", n) or ("saved", option label)."""
     kind = element.WhichOneof("type")
     if kind == "alert":
         body = element.alert.body
         if body in PHASE_BY_TEXT:
             return "phase", PHASE_BY_TEXT[body]
-        if body.startswith(SAVED_TEXT):
-            return "saved", True
     elif kind == "markdown":
         match = STAGE_HEADING.match(element.markdown.body)
         if match:
             return "stage", int(match.group(1))
+        saved = SAVED.match(element.markdown.body)
+        if saved:
+            return "saved", saved.group(1)
     return None
 
 
@@ -265,6 +268,7 @@ class Send:
     question_id: str
     option_id: str
     at: float  # monotonic time the radio's message left
+    label: str = ""  # the option's label, as the page shows it
 
 
 @dataclass
@@ -276,9 +280,11 @@ class Pupil:
     rng: random.Random
     answer_window: float
     options: dict[str, dict[str, str]]  # question id -> {label: option id}
+    change_rate: float = 0.3  # the chance that a student changes their mind on a question
+    answers: bool = True  # False: follows the class without answering
     seen: dict[tuple, float] = field(default_factory=dict)  # (stage number, phase) -> first moment shown
     sends: list[Send] = field(default_factory=list)
-    saved_at: float = 0.0
+    saved: dict[str, float] = field(default_factory=dict)  # option label -> last moment shown as saved
     joined_at: float | None = None
     started_at: float = 0.0
     answered_stages: set = field(default_factory=set)
@@ -306,32 +312,32 @@ class Pupil:
             self.run_stage = value
             self.seen.setdefault((value, self.run_phase), now)
         elif kind == "saved":
-            self.saved_at = now
+            self.saved[value] = now
 
     def _full_run_start(self) -> None:
         self.run_phase = self.run_stage = None
 
     def _full_run(self, now: float) -> None:
-        if self.run_phase == classroom.OPEN and self.run_stage not in self.answered_stages:
+        if self.answers and self.run_phase == classroom.OPEN and self.run_stage not in self.answered_stages:
             radios = question_radios(self.browser.elements, self.session_id)
             if radios and not any(disabled for _, _, disabled in radios.values()):
                 self.answered_stages.add(self.run_stage)
                 self.answering.append(asyncio.create_task(self._answer(radios)))
 
     async def _answer(self, radios: dict) -> None:
-        """Tap one option per question at a random moment; 30% change their mind once."""
+        """Tap one option per question at a random moment; ``change_rate`` of them change their mind once."""
         plan = []
         for question_id, (widget_id, labels, _) in radios.items():
             at = self.rng.uniform(0.5, self.answer_window)
             first = self.rng.choice(labels)
             plan.append((at, question_id, widget_id, first))
-            if self.rng.random() < 0.3:
+            if self.rng.random() < self.change_rate:
                 plan.append((at + self.rng.uniform(1.0, 4.0), question_id, widget_id,
                              self.rng.choice([label for label in labels if label != first])))
         begin = time.monotonic()
         for at, question_id, widget_id, label in sorted(plan):
             await asyncio.sleep(max(0.0, begin + at - time.monotonic()))
-            self.sends.append(Send(question_id, self.options[question_id][label], time.monotonic()))
+            self.sends.append(Send(question_id, self.options[question_id][label], time.monotonic(), label))
             await self.browser.rerun([WidgetState(id=widget_id, string_value=label)])
 
     async def join(self) -> None:
@@ -501,7 +507,7 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
         labels = {q.id: {o.label: o.id for o in q.options} for s in case.stages for q in s.questions}
         rng = random.Random(args.seed)
         pupils = [Pupil(i, servers[i % processes].port, host.code, host.session_id, random.Random(rng.random()),
-                        args.answer_window, labels) for i in range(count)]
+                        args.answer_window, labels, args.change_rate) for i in range(count)]
 
         # Students arrive over the join window, each loading the join link and joining.
         join_window = args.join_window if args.join_window is not None else max(2.0, count / 20)
@@ -540,19 +546,23 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
 
         follow: list[float] = []
         missed = 0
-        lost = unconfirmed = 0
+        lost = unconfirmed = unanswered = changed = 0
         submit_s: list[float] = []
         per_action = []
         state = {"stage": 0, "phase": classroom.LOBBY}
         cpu_class0, mine_class0, machine0, class0 = sum(s.cpu() for s in servers), own_cpu(), machine_busy(), time.monotonic()
 
-        async def act(action: str) -> None:
+        async def act(action: str, *, measure: bool = True) -> None:
             nonlocal missed
             current = classroom.session_state(store, host.session_id)
             started = time.monotonic()
             new = await asyncio.to_thread(classroom.act, store, host, action,
                                           expect=(current.stage_index, current.phase), total=total)
-            target = (new.stage_index + 1, new.phase)
+            if not measure:
+                return
+            # The page names no stage in the lobby, the final reveal and the end (see Pupil._element).
+            shows_stage = new.phase not in (classroom.LOBBY, classroom.FINAL, classroom.ENDED)
+            target = (new.stage_index + 1 if shows_stage else None, new.phase)
             deadline = started + args.follow_timeout
             while time.monotonic() < deadline and not all(target in p.seen for p in joined):
                 await asyncio.sleep(0.05)
@@ -563,7 +573,8 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
             gone = len(joined) - len(late)
             missed += gone
             follow.extend(late + [float("inf")] * gone)
-            per_action.append((f"{action}->{target[0]}/{target[1]}", percentile(late + [float("inf")] * gone, 95), gone))
+            per_action.append((f"{action}->{target[0] or '-'}/{target[1]}",
+                               percentile(late + [float("inf")] * gone, 95), gone))
             state["stage"], state["phase"] = target
 
         await act("start")
@@ -582,6 +593,13 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
                 return last
 
             last = final_choices()
+            for pupil in joined:
+                for question_id in stage_questions:
+                    key = (ids[pupil.nickname], question_id)
+                    if key not in last:
+                        unanswered += 1
+                    chosen = [s.option_id for s in pupil.sends if s.question_id == question_id]
+                    changed += any(a != b for a, b in zip(chosen, chosen[1:]))
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:  # stragglers still being stored
                 stored = await asyncio.to_thread(watch.read)
@@ -603,12 +621,21 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
                     if send.question_id in stage_questions:
                         delay = watch.stored_after((ids[pupil.nickname], send.question_id), send)
                         submit_s.append(delay if delay is not None else float("inf"))
-                finals = [s for s in pupil.sends if s.question_id in stage_questions]
-                if finals and pupil.saved_at < finals[-1].at:
-                    unconfirmed += 1
+                for question_id in stage_questions:  # the last choice never shown as saved after its tap
+                    finals = [s for s in pupil.sends if s.question_id == question_id]
+                    if finals and pupil.saved.get(finals[-1].label, 0.0) < finals[-1].at:
+                        unconfirmed += 1
             await act("reveal")
             if stage_number < min(args.stages, total):
                 await act("advance")
+        if args.finish:  # through the other stages at once (not followed), then the final reveal and the end
+            for pupil in joined:
+                pupil.answers = False
+            for _ in range(min(args.stages, total), total):
+                for action in ("advance", "open", "reveal"):
+                    await act(action, measure=False)
+            await act("advance")
+            await act("end")
         class_cpu = sum(s.cpu() for s in servers) - cpu_class0
         class_client = own_cpu() - mine_class0
         others = max(0.0, machine_busy() - machine0 - class_cpu - class_client) / (time.monotonic() - class0)
@@ -643,7 +670,9 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
             "join_cpu_s": join_cpu, "follow_p50": percentile(follow, 50), "follow_p95": percentile(follow, 95),
             "follow_max": max(follow) if follow else float("nan"), "missed": missed,
             "submit_p50": percentile(submit_s, 50), "submit_p95": percentile(submit_s, 95), "answers": sends,
-            "lost": lost, "unconfirmed": unconfirmed,
+            "lost": lost, "unconfirmed": unconfirmed, "unanswered": unanswered, "changed": changed,
+            "actions": [{"action": name, "follow_p95": p95, "missed": gone} for name, p95, gone in per_action],
+            "stuck": {p.nickname: list(p.missed) for p in stuck},
             "cpu_ms_per_poll": 1000 * idle_cpu / polls if polls else float("nan"),
             "idle_cpu_pct": 100 * idle_cpu / idle_elapsed, "idle_client_pct": 100 * idle_client / idle_elapsed,
             "class_cpu_s": class_cpu, "class_client_s": class_client, "others_pct": 100 * others,
@@ -664,7 +693,7 @@ def summary_line(r: dict) -> str:
             f"rss_mb_per_session={r['rss_mb_per_session']:.2f}")
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", default="100,300,600", help="comma-separated class sizes")
     parser.add_argument("--processes", default="1,3", help="comma-separated numbers of app processes")
@@ -680,6 +709,36 @@ def main() -> int:
                         help="a Streamlit option for the app processes, e.g. runner.fastReruns=false (repeatable)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="20 students, 1 process, SQLite, 1 stage (about a minute)")
+    parser.add_argument("--change-rate", type=float, default=0.3,
+                        help="chance that a student changes their mind on a question (1: every answer changes once)")
+    parser.add_argument("--finish", action="store_true",
+                        help="then the other stages at once (not measured), the final reveal and the end")
+    return parser
+
+
+def load_case(case_id: str | None = None):
+    """The case played: ``case_id``, or the case with the fewest stages."""
+    content = loader.load_content(REPO / "content")
+    return content.cases[case_id] if case_id else min(content.cases.values(), key=lambda c: (len(c.stages), c.id))
+
+
+def run_configuration(store: str = "sqlite", url: str = "sqlite", *, processes: int = 1, students: int = 20,
+                      **options) -> dict:
+    """One configuration, as ``main`` runs it, for tests: the figures of :func:`run_class` (printed lines as well).
+
+    ``store`` names it ("sqlite", "postgres"); ``url`` is "sqlite" (a new file) or a database URL;
+    ``options`` are the command line's by their ``argparse`` names (``change_rate=1.0``, ``case=...``, ``stages=1``).
+    """
+    args = build_parser().parse_args([])
+    for name, value in options.items():
+        if not hasattr(args, name):
+            raise TypeError(f"run_configuration has no option {name!r}")
+        setattr(args, name, value)
+    return asyncio.run(run_class(store, url, processes, students, load_case(args.case), args))
+
+
+def main() -> int:
+    parser = build_parser()
     args = parser.parse_args()
     if args.quick:
         if args.students == parser.get_default("students"):
@@ -691,8 +750,7 @@ def main() -> int:
     if not stores:
         parser.error("--no-sqlite needs --postgres URL")
 
-    content = loader.load_content(REPO / "content")
-    case = content.cases[args.case] if args.case else min(content.cases.values(), key=lambda c: (len(c.stages), c.id))
+    case = load_case(args.case)
     print(f"case {case.id}: {len(case.stages)} stages, {args.stages} played; answers over {args.answer_window:g}s; "
           f"{os.cpu_count()} cores; one asyncio client process", flush=True)
     failures = 0
