@@ -144,5 +144,7 @@ def test_progress_shows_calibration_and_where_the_diagnosis_entered(database):
     frame = progress.with_reasoning(progress.history_frame(db.answer_history(learner), CASES),
                                     db.reasoning_history(learner), CATALOGUE)
     csv = progress.to_csv(frame)
-    assert "certainty,differential,problem_representation" in csv.splitlines()[0]
+    header = csv.splitlines()[0].split(",")
+    for column in ("certainty", "differential", "leading", "must_not_miss", "problem_representation"):
+        assert column in header, column
     assert " > ".join(label(d) for d in pad_for(case, 0)) in csv
