@@ -1,6 +1,6 @@
-"""A failing progress database (security-probe.md F10, F11): a clear message on every page, never a
-traceback box, and nothing shown as saved that was not stored. Each test makes the failure first:
-the database file deleted under the running app, made read-only, or full.
+"""A failing progress database (security-probe.md F10, F11; issue 10 item 6): a clear message on every
+page, never a traceback box, and nothing shown as saved that was not stored. Each test makes the
+failure first: the database file deleted under the running app, made read-only, corrupted or full.
 """
 from __future__ import annotations
 
@@ -193,3 +193,163 @@ def test_f10_deleting_progress_on_a_read_only_database_does_not_say_deleted(data
     assert "Your progress was deleted" not in text and "Nothing was deleted" in text
     release(database)
     assert stored_answers(database) == len(CASE.stages[0].questions)
+
+
+# --- issue 10 item 6: each failure on each page ---------------------------------------------------
+# Every page below is opened on a good database, then the database is deleted, made read-only,
+# corrupted or filled under the running app, then the page does what a learner, a phone or the
+# instructor does next. Never a traceback; the failure said in words; nothing claimed as saved.
+
+KINDS = ("deleted", "read-only", "corrupted", "full")
+SAID = {"deleted": "deleted or replaced", "read-only": "cannot be written", "corrupted": "damaged",
+        "full": "is full: nothing was saved"}
+
+
+def corrupt(path: Path) -> None:
+    """Garbage over the file in place (same inode, as a bad disk or a stray ``dd`` leaves it)."""
+    store_module.dispose_all()  # the last connection checkpoints the WAL into the file and removes it
+    with open(path, "r+b") as file:
+        file.write(b"this is not a database" * 200)
+
+
+def fill(url: str, request) -> None:
+    """Every write meets SQLite's own SQLITE_FULL, as on a full disk.
+
+    ``PRAGMA max_page_count`` (see :func:`test_a_full_disk_is_said_in_words`) fails only writes that
+    need a new page, so a page's one small write may still fit; the driver's error is raised here
+    for every INSERT, UPDATE and DELETE instead, reads go on as on a real full disk.
+    """
+    import sqlite3
+
+    engine = store_module.engine_for(url)
+
+    def full(cursor, statement, parameters, context):
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    event.listen(engine, "do_execute", full)
+    request.addfinalizer(lambda: event.remove(engine, "do_execute", full))
+
+
+@pytest.fixture
+def break_database(database, request):
+    def broken(kind: str) -> None:
+        if kind == "deleted":
+            for path in database_files(database):
+                path.unlink()
+        elif kind == "read-only":
+            make_read_only(database)
+        elif kind == "corrupted":
+            corrupt(database)
+        else:
+            fill(f"sqlite:///{database}", request)
+    return broken
+
+
+def said(at: AppTest, kind: str) -> str:
+    # class pages show messages as plain text: markdown escaped, a word joiner after ":" (no autolink)
+    shown = " ".join(e.value for e in (*at.error, *at.warning)).replace("\\", "").replace("\u2060", "")
+    assert SAID[kind] in shown, (kind, shown)
+    return shown
+
+
+def failed_well(at: AppTest, kind: str) -> str:
+    assert_no_exception(at)
+    said(at, kind)
+    return page_text(at)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("page", ["library", "dashboard", "review"])
+def test_each_failure_on_cases_my_progress_and_review_is_said_not_a_traceback(break_database, page, kind):
+    at = page_app(page, learner="First")
+    assert_no_exception(at)
+    break_database(kind)
+    at.text_input(key="learner-name").input("First").run()  # the first thing the learner stores
+    failed_well(at, kind)
+    if page == "library" and kind in ("read-only", "full"):
+        assert any(b.label == "Open case" for b in at.button)  # reading still works: the cards stay
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_failure_on_the_exam_page_starts_no_exam_and_says_why(database, break_database, kind):
+    at = page_app("exam", learner="Examinee")
+    at.multiselect(key="exam-chosen").set_value([CASE.id]).run()
+    assert_no_exception(at)
+    break_database(kind)
+    at = next(b for b in at.button if b.label == "Start the exam").click().run()
+    text = failed_well(at, kind)
+    assert "Time left" not in text and "Commit answers" not in text  # no exam shown as started
+    release(database)
+    if kind in ("read-only", "full"):  # the file itself is fine: nothing of the exam is in it
+        engine = sa.create_engine(f"sqlite:///{database}")
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(store_module.exams)).scalar_one() == 0
+        engine.dispose()
+
+
+@pytest.fixture
+def class_pages(database, tmp_path, monkeypatch):
+    """The live-class pages on this database, with the class tests' small case and passcode."""
+    import factories
+    import streamlit as st
+    from class_support import PASSCODE
+    from quiz import classroom
+
+    monkeypatch.setenv("QUIZ_CONTENT_DIR", str(factories.write_content(tmp_path / "content")))
+    monkeypatch.setenv("QUIZ_INSTRUCTOR_PASSCODE", PASSCODE)
+    monkeypatch.delenv("QUIZ_PUBLIC_URL", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    store_module.forget_stores()
+    yield
+    classroom.forget_polls()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_failure_on_the_class_join_page_joins_no_one(class_pages, break_database, kind):
+    import test_class_app as cls
+    from quiz.ui import class_student
+
+    _host, code = cls.open_session("start")
+    phone = cls.page("class_student", "class", join=code)
+    phone.text_input(key="class-nickname-input").input("Ann")
+    break_database(kind)
+    next(b for b in phone.button if b.label == "Join").click()
+    failed_well(phone.run(), kind)
+    joined = class_student.STUDENT_KEY in phone.session_state and phone.session_state[class_student.STUDENT_KEY]
+    assert not joined
+    assert not phone.radio, "no question shown to a student who could not be stored"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_failure_on_a_class_answer_is_an_error_never_saved(class_pages, break_database, kind):
+    import test_class_app as cls
+
+    _host, code = cls.open_session("start", "open")
+    ann = cls.student(code, "Ann")
+    question = cls.CASE.stages[0].questions[0]
+    cls.radio(ann, question.id).set_value(question.answer)  # one tap at a time, as on a phone:
+    assert "Not saved yet" in page_text(cls.ok(ann.run()))  # the option, then how sure
+    break_database(kind)
+    cls.sure(ann, question.id).set_value("high")
+    text = failed_well(ann.run(), kind)
+    assert "Saved" not in text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_failure_on_the_instructor_page_is_said_and_the_class_does_not_move(class_pages, break_database,
+                                                                                  database, kind):
+    import test_class_app as cls
+    from quiz import classroom
+
+    host, _code = cls.open_session("start")
+    break_database(kind)
+    host = host.button(key="class-do-open").click().run()
+    failed_well(host, kind)
+    release(database)
+    if kind in ("read-only", "full"):
+        store = store_module.Store(f"sqlite:///{database}")
+        [phase] = store.run(lambda conn: conn.execute(sa.select(classroom.storage.class_sessions.c.phase))
+                            .scalars().all(), write=False)
+        assert phase == "waiting", "answering was not opened"

@@ -125,7 +125,7 @@ def _resume(store: Store, code: str, configured: str) -> None:
     try:
         host = classroom.take_control(store, classroom.normalise_code(code) or code,
                                       passcode=st.session_state.get(PASSCODE_KEY), configured=configured)
-    except ClassError as error:
+    except (ClassError, StoreError) as error:  # callbacks run outside render()'s try
         st.session_state[MESSAGE_KEY] = str(error)
         return
     _hold(host)
@@ -232,7 +232,9 @@ def _present(store: Store, current: Content, host: Host, configured: str) -> Non
         state = classroom.session_state(store, host.session_id)
     except ClassError as error:
         _leave()
-        text.error(str(error), icon="🛑")
+        # e.g. the database file was deleted: the action just refused says why the session is gone
+        refused = st.session_state.pop(MESSAGE_KEY, None)
+        text.error(f"{error} {refused}" if refused else str(error), icon="🛑")
         return
     case = current.cases.get(state.case_id)
     st.html(STYLE)
@@ -340,7 +342,7 @@ def _do(store: Store, action: str, expect: tuple[int, str], total: int) -> None:
         classroom.act(store, host, action, expect=expect, total=total, seconds=seconds or None)
     except classroom.Stale:
         pass  # a double click, or another window moved first: the page shows where the session is now
-    except ClassError as error:
+    except (ClassError, StoreError) as error:  # a callback: outside render()'s try
         st.session_state[MESSAGE_KEY] = str(error)
 
 

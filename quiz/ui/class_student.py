@@ -202,7 +202,9 @@ def _play(store: Store, current: Content, student: Student) -> None:
         state = classroom.session_state(store, student.session_id)
     except ClassError as error:
         st.session_state.pop(STUDENT_KEY, None)
-        _code_form(str(error))
+        # A tap just refused by the database (e.g. the file was deleted, so the session is gone) says why too.
+        refused = [e["message"] for e in st.session_state.pop(ERRORS_KEY, {}).values()]
+        _code_form(" ".join([str(error), *dict.fromkeys(refused)]))
         return
     st.session_state[RENDERED_KEY] = state.version
     if not state.ended:  # nothing changes after the end: stop polling

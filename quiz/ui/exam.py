@@ -23,6 +23,7 @@ URL_PATH = "exam"
 RESULTS_KEY = "exam-results"  # id of the ended exam whose results are on screen
 NOTICE_KEY = "exam-notice"  # a message for the next run (e.g. "time is up, this answer was not saved")
 CASE_KEY = "exam-case"  # which case of the running exam is on screen, by position
+ERROR_KEY = "exam-store-error"  # a database failure met in a callback (a flag), shown on the next run
 ENDED_KEY = "exam-ended"  # the exam has just ended on this screen: say the score wherever the page is scrolled
 
 
@@ -40,17 +41,24 @@ def clock(seconds: float | None) -> str:
 
 
 def in_class(store: Store) -> set[str]:
-    """Cases a running class keeps out of self-study until its final reveal: not in an exam either."""
-    try:
-        return classroom.cases_in_class(store)
-    except StoreError:
-        return set()  # the page reports the database problem itself
+    """Cases a running class keeps out of self-study until its final reveal: not in an exam either.
+
+    A database failure is not taken for "no class" (that would offer the class's case): the
+    StoreError goes up to :func:`render`, which says it in words.
+    """
+    return classroom.cases_in_class(store)
 
 
 def render() -> None:
     current = common.content()
     st.title("Exam")
     store = common.store()
+    if store is not None:
+        try:  # study_learner says a failed read but goes on: here the set-up could then start an exam
+            common.current_learner(store)  # (in a new file after a deletion) and its rerun hide the message
+        except StoreError as error:
+            st.error(f"Your progress cannot be read right now. {error}", icon="🛑")
+            return
     learner_id = common.study_learner(store)
     if store is None:
         return
@@ -58,8 +66,11 @@ def render() -> None:
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.warning(notice, icon="⏱️")
-    hidden = in_class(store)
+    failed = st.session_state.pop(ERROR_KEY, None)
+    if failed:
+        st.error(failed, icon="🛑")
     try:
+        hidden = in_class(store)
         running = exam.open_exam(store, cases, learner_id) if learner_id is not None else None
         if running is not None:
             _sit(store, cases, learner_id, running, hidden)
@@ -72,6 +83,8 @@ def render() -> None:
         st.session_state.pop(RESULTS_KEY, None)
         if st.button("Back to exam set-up", key="exam-back"):
             st.rerun()
+    except StoreError as error:  # said in words; nothing below it was stored (the page does not go on)
+        st.error(str(error), icon="🛑")
 
 
 # --- set-up -----------------------------------------------------------------------
@@ -296,7 +309,11 @@ def _certainty_for(key: str):
 def _flags(store: Store, cases, learner_id: int, exam_id: int, case_id: str, stage: exam.ExamStage, key: str) -> None:
     """A "flag for review" toggle for each question of a stage on screen; saved at once."""
     def toggle(question_id: str, widget: str) -> None:
-        exam.flag(store, cases, exam_id, learner_id, case_id, question_id, bool(st.session_state[widget]))
+        try:
+            exam.flag(store, cases, exam_id, learner_id, case_id, question_id, bool(st.session_state[widget]))
+        except StoreError as error:  # a callback runs before render(): keep the box as stored, say why
+            st.session_state[widget] = not st.session_state[widget]
+            st.session_state[ERROR_KEY] = f"The flag was not saved. {error}"
 
     for question in stage.questions:
         widget = f"{key}-flag-{stage.number}-{question.id}"
