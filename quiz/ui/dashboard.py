@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from .. import identity
-from ..play import calibration, exam, progress
+from ..play import calibration, engine, exam, progress, reasoning_trace
 from ..store import Store, StoreError, as_utc
-from . import common, components, signin
+from . import common, components, pad, signin
 from . import exam as exam_page
 
 URL_PATH = "progress"  # as app.py registers this page
@@ -64,6 +64,7 @@ def render() -> None:
         st.altair_chart(_over_time(progress.accuracy_over_time(frame)), width="stretch")
 
     reasoning_section(frame, reasoning, current.cases)
+    attempt_trace(store, records, frame, current)
 
     _weak_areas(store, current.cases, learner_id, frame)
 
@@ -176,6 +177,38 @@ def reasoning_section(frame, reasoning, cases) -> None:
                                       "settles": "settled at stage", "closures": "premature closures"})
                      [["case", "entered at stage", "led from stage", "settled at stage", "premature closures"]],
                      hide_index=True, width="stretch")
+
+
+TRACE_KEY = "progress-trace-attempt"
+
+
+def attempt_trace(store: Store, records, frame: pd.DataFrame, current) -> None:
+    """The reasoning trace of one attempt the learner picks: its committed stages only, with their answers,
+    differential, certainty and one-liner (nothing of a stage not yet committed)."""
+    answered = set(frame["attempt_id"])
+    mine = [r for r in reversed(records) if r.id in answered and r.case_id in current.cases]
+    if not mine:
+        return
+    st.subheader("Reasoning trace of an attempt")
+    names = {r.id: f"{current.cases[r.case_id].title} (started {_when(r.started_at)} UTC"
+             + (")" if r.finished_at else ", in progress)") for r in mine}
+    chosen = st.selectbox("Attempt", list(names), format_func=names.__getitem__, key=TRACE_KEY)
+    record = next(r for r in mine if r.id == chosen)
+    case = current.cases[record.case_id]
+    try:
+        attempt = engine.replay(case, store.committed_choices(record.id), record.seed)
+        stored = store.stage_reasoning(record.id)
+    except StoreError as error:
+        st.error(str(error), icon="🛑")
+        return
+    except engine.EngineError:
+        st.caption("This case was edited since this attempt, so its answers no longer fit the current version.")
+        return
+    traces = reasoning_trace.stage_traces(case, attempt, stored, current.catalogue)
+    rows = tuple(row for t in traces for row in t.answers)
+    if rows:
+        st.dataframe(components.trace_frame(rows), hide_index=True, width="stretch")
+    pad.reasoning_by_stage(traces)
 
 
 _ACCURACY = alt.Scale(domain=[0, 100])

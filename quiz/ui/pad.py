@@ -16,6 +16,8 @@ import streamlit as st
 from ..content.model import Case, CatalogueEntry, Finding
 from ..play import calibration, differential
 from ..play.differential import Pad
+from ..play.reasoning_trace import StageTrace
+from .text import plain
 
 CERTAINTY_LABELS = {"low": "Low", "moderate": "Moderate", "high": "High"}
 
@@ -221,6 +223,35 @@ def representation_feedback(case: Case, stage_index: int, mine: str | None) -> N
 
 
 # --- at the reveal -------------------------------------------------------------------------------
+
+def trace_lines(trace: StageTrace) -> str:
+    """One stage of the reasoning trace as Markdown: the pad (leading, must-not-miss), certainty, the one-liner."""
+    if trace.pad:
+        pad = ", ".join(f"{line.rank}. {line.label}" + (" (**leading**)" if line.leading else "")
+                        + (" ⚠️ must not miss" if line.must_not_miss else "") for line in trace.pad)
+    else:
+        pad = "*none kept*"
+    parts = [f"Differential: {pad}"]
+    if trace.certainty:
+        parts.append(f"Certainty: {trace.certainty_text}")
+    if trace.problem_representation:
+        parts.append(f"Problem representation: “{plain(trace.problem_representation)}”")
+    if trace.differential_score is not None:
+        parts.append(f"Differential score: {100 * trace.differential_score:.0f}%")
+    return f"**{trace.stage_number}. {trace.stage_heading}**  \n" + "  \n".join(parts)
+
+
+def reasoning_by_stage(traces: Sequence[StageTrace]) -> None:
+    """The learner's own reasoning of each committed stage (:func:`quiz.play.reasoning_trace.stage_traces`)."""
+    if not traces:
+        return
+    st.markdown("##### Your reasoning, stage by stage")
+    if not any(t.pad or t.certainty or t.problem_representation for t in traces):
+        st.caption("You kept no differential, certainty or one-liner in this attempt.")
+        return
+    for trace in traces:
+        st.markdown(trace_lines(trace))
+
 
 def course(case: Case, pads: Sequence[Pad | None], trace: Sequence[tuple[int, float, float]],
            catalogue: Mapping[str, CatalogueEntry]) -> None:

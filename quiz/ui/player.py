@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import classroom
-from ..play import calibration, differential, engine, peers
+from ..play import calibration, differential, engine, peers, reasoning_trace
 from ..content.model import Case
 from ..store import Store, StoreError, new_seed
 from . import common, components, pad
@@ -199,6 +199,7 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
             pad.representation_feedback(case, index, reasoning.get(index, {}).get("problem_representation"))
 
     def after_trace() -> None:
+        pad.reasoning_by_stage(reasoning_trace.stage_traces(case, attempt, reasoning, catalogue))
         pad.course(case, pads, calibration.certainty_trace(judgements(case, attempt, reasoning)), catalogue)
 
     around = components.Around(before_form, after_question, form_end, after_feedback, after_trace)
