@@ -31,12 +31,12 @@ instructor action (start, open, close, reveal, advance through ``--stages`` stag
 measured) the **follow latency** is the time from the action to the delta, on each student's
 socket, that shows the new stage and phase. While answering is open each student answers every
 question of the stage at a random moment within ``--answer-window`` seconds of seeing it open,
-and 30% (``--change-rate``; 1: every student, every answer) change their mind once 1-4 s later;
-a thread polls the database every 50 ms, so **submit-to-stored** (the radio's message sent ->
-the row in ``class_answers``) is an upper bound within 50 ms. **Lost** counts students' last
-choices that the database does not hold when answering closes (the bench waits up to 15 s for
-stragglers before it closes). Server **CPU and RSS** come from ``/proc`` of the app processes
-(the database server's own CPU is not counted).
+and 30% (``--change-rate``; 1: every student, every answer) change their mind once 1-4 s later
+(``--change-after``); a thread polls the database every 50 ms, so **submit-to-stored** (the
+radio's message sent -> the row in ``class_answers``) is an upper bound within 50 ms. **Lost**
+counts students' last choices that the database does not hold when answering closes (the bench
+waits up to 15 s for stragglers before it closes). Server **CPU and RSS** come from ``/proc`` of
+the app processes (the database server's own CPU is not counted).
 
 Not simulated: the static files a browser fetches first (cached by phones after the first
 visit), rendering, and the forward-message cache (the client reports no cached hashes, so the
@@ -281,6 +281,8 @@ class Pupil:
     answer_window: float
     options: dict[str, dict[str, str]]  # question id -> {label: option id}
     change_rate: float = 0.3  # the chance that a student changes their mind on a question
+    change_after: tuple[float, float] = (1.0, 4.0)  # seconds from one tap to the next
+    changes: int = 1  # changes of mind of a student who changes their mind
     answers: bool = True  # False: follows the class without answering
     seen: dict[tuple, float] = field(default_factory=dict)  # (stage number, phase) -> first moment shown
     sends: list[Send] = field(default_factory=list)
@@ -325,15 +327,18 @@ class Pupil:
                 self.answering.append(asyncio.create_task(self._answer(radios)))
 
     async def _answer(self, radios: dict) -> None:
-        """Tap one option per question at a random moment; ``change_rate`` of them change their mind once."""
+        """Tap one option per question at a random moment; ``change_rate`` of them change their mind
+        (``changes`` times, each to another option)."""
         plan = []
         for question_id, (widget_id, labels, _) in radios.items():
             at = self.rng.uniform(0.5, self.answer_window)
-            first = self.rng.choice(labels)
-            plan.append((at, question_id, widget_id, first))
+            label = self.rng.choice(labels)
+            plan.append((at, question_id, widget_id, label))
             if self.rng.random() < self.change_rate:
-                plan.append((at + self.rng.uniform(1.0, 4.0), question_id, widget_id,
-                             self.rng.choice([label for label in labels if label != first])))
+                for _ in range(self.changes):
+                    at += self.rng.uniform(*self.change_after)
+                    label = self.rng.choice([other for other in labels if other != label])
+                    plan.append((at, question_id, widget_id, label))
         begin = time.monotonic()
         for at, question_id, widget_id, label in sorted(plan):
             await asyncio.sleep(max(0.0, begin + at - time.monotonic()))
@@ -495,8 +500,8 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
     if url == "sqlite":
         url = f"sqlite:///{work / 'class.sqlite3'}"
     store = open_store(url)
-    servers = start_servers(processes, {"QUIZ_DATABASE_URL": url, "QUIZ_INSTRUCTOR_PASSCODE": PASSCODE}, work,
-                            args.flag)
+    servers = start_servers(processes, {"QUIZ_DATABASE_URL": url, "QUIZ_INSTRUCTOR_PASSCODE": PASSCODE,
+                                        **getattr(args, "env", {})}, work, args.flag)
     pupils: list[Pupil] = []
     try:
         await asyncio.gather(*(warm_up(s.port) for s in servers))
@@ -507,7 +512,8 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
         labels = {q.id: {o.label: o.id for o in q.options} for s in case.stages for q in s.questions}
         rng = random.Random(args.seed)
         pupils = [Pupil(i, servers[i % processes].port, host.code, host.session_id, random.Random(rng.random()),
-                        args.answer_window, labels, args.change_rate) for i in range(count)]
+                        args.answer_window, labels, args.change_rate, args.change_after, args.changes)
+                  for i in range(count)]
 
         # Students arrive over the join window, each loading the join link and joining.
         join_window = args.join_window if args.join_window is not None else max(2.0, count / 20)
@@ -616,6 +622,13 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
                 kept = sum(1 for k, _ in missing if k in stored)
                 print(f"  stage {stage_number}: {len(missing)} last choices not stored at close (tapped "
                       f"{ages[0]:.1f}-{ages[-1]:.1f}s before it; {kept} kept an earlier choice)", flush=True)
+                nicknames = {number: nickname for nickname, number in ids.items()}
+                for (student_id, question_id), send in missing[:3]:
+                    pupil = next(p for p in joined if p.nickname == nicknames[student_id])
+                    taps = ", ".join(f"{s.option_id} at {s.at - send.at:+.3f}s" for s in pupil.sends
+                                     if s.question_id == question_id)
+                    print(f"    {pupil.nickname} {question_id}: tapped {taps}; stored "
+                          f"{stored.get((student_id, question_id))}", flush=True)
             for pupil in joined:
                 for send in pupil.sends:
                     if send.question_id in stage_questions:
@@ -711,6 +724,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="20 students, 1 process, SQLite, 1 stage (about a minute)")
     parser.add_argument("--change-rate", type=float, default=0.3,
                         help="chance that a student changes their mind on a question (1: every answer changes once)")
+    parser.add_argument("--change-after", type=lambda v: tuple(float(x) for x in v.split(",")), default=(1.0, 4.0),
+                        metavar="MIN,MAX", help="seconds from a first tap to the change of mind (default 1,4)")
+    parser.add_argument("--changes", type=int, default=1, help="times a student who changes their mind does")
     parser.add_argument("--finish", action="store_true",
                         help="then the other stages at once (not measured), the final reveal and the end")
     return parser
@@ -727,9 +743,11 @@ def run_configuration(store: str = "sqlite", url: str = "sqlite", *, processes: 
     """One configuration, as ``main`` runs it, for tests: the figures of :func:`run_class` (printed lines as well).
 
     ``store`` names it ("sqlite", "postgres"); ``url`` is "sqlite" (a new file) or a database URL;
-    ``options`` are the command line's by their ``argparse`` names (``change_rate=1.0``, ``case=...``, ``stages=1``).
+    ``options`` are the command line's by their ``argparse`` names (``change_rate=1.0``, ``case=...``, ``stages=1``),
+    and ``env``: more environment variables for the app processes.
     """
     args = build_parser().parse_args([])
+    args.env = options.pop("env", {})
     for name, value in options.items():
         if not hasattr(args, name):
             raise TypeError(f"run_configuration has no option {name!r}")
