@@ -586,6 +586,12 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
         await act("start")
         for stage_number in range(1, min(args.stages, total) + 1):
             await act("open")
+            # A page may show the open stage before its run finishes and its taps begin: wait for those too,
+            # or their taps race the close below.
+            deadline = time.monotonic() + args.follow_timeout
+            while time.monotonic() < deadline and not all(stage_number in p.answered_stages or not p.answers
+                                                          for p in joined):
+                await asyncio.sleep(0.05)
             tasks = [t for p in joined for t in p.answering]
             stage_questions = {q.id for q in case.stages[stage_number - 1].questions}
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), args.answer_window + 60)
