@@ -353,3 +353,49 @@ def test_each_failure_on_the_instructor_page_is_said_and_the_class_does_not_move
         [phase] = store.run(lambda conn: conn.execute(sa.select(classroom.storage.class_sessions.c.phase))
                             .scalars().all(), write=False)
         assert phase == "waiting", "answering was not opened"
+
+
+# --- the case a live class plays stays hidden when the lookup fails (fail closed, not "no class") ----------
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_failure_keeps_the_class_case_closed_on_the_cases_page(class_pages, break_database, kind):
+    import test_class_app as cls
+
+    cls.open_session("start")  # a class is running on cls.CASE
+    library = page_app("library", learner="Self-study")
+    assert_no_exception(library)
+    [held] = [b for b in library.button if b.key == f"open-{cls.CASE.id}"]
+    assert held.disabled, "the class's case is closed while the database works"
+    break_database(kind)
+    library.run()
+    assert_no_exception(library)
+    opens = [b for b in library.button if b.key.startswith("open-")]
+    assert opens, "the cards stay"
+    if kind in ("deleted", "corrupted"):  # reads fail too (read-only and full disks still read)
+        said(library, kind)
+    if kind == "deleted":  # the class went with the file: the page reads the new, empty one at that path
+        return
+    assert all(b.key != f"open-{cls.CASE.id}" or b.disabled for b in opens)
+    if kind == "corrupted":  # the lookup itself fails: no case opens until it is known
+        assert all(b.disabled for b in opens)
+        assert next(b for b in library.button if b.key == "random-case").disabled
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_failure_shows_nothing_of_the_class_case_in_the_player(class_pages, break_database, kind):
+    import test_class_app as cls
+
+    cls.open_session("start")
+    break_database(kind)
+    player = page_app("library", learner="Self-study", case=cls.CASE.id)
+    assert_no_exception(player)
+    if kind == "deleted":  # the class went with the file: the case plays on the new, empty one at that path
+        return
+    text = page_text(player)
+    first = cls.CASE.stages[0]
+    assert not player.radio and "Commit" not in text
+    assert all(f.text[:40] not in text for f in first.findings), "no finding of the class's case"
+    if kind == "corrupted":
+        said(player, kind)
+    else:
+        assert "in use by a live class" in text

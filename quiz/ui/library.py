@@ -86,13 +86,18 @@ def render() -> None:
     bands = _bands(current.cases) if band_filter else None
     shown = filter_cases(cases, regions=regions, specialties=specialties, difficulties=difficulties, text=text,
                          bands=bands, band_filter=band_filter)
+    try:
+        in_class, unknown = _cases_in_class(), False
+    except StoreError as error:  # which cases a live class holds is unknown: none opens until it is known
+        in_class, unknown = set(), True
+        st.error("Cases cannot be opened right now: the app cannot check which cases a live class is using. "
+                 f"{error}", icon="🛑")
     top = st.columns([3, 1])
     top[0].caption(f"{len(shown)} of {len(cases)} cases")
-    if top[1].button("🎲 Random case", disabled=not shown, key="random-case"):
+    if top[1].button("🎲 Random case", disabled=not shown or unknown, key="random-case"):
         player.open_case(random.choice(shown).id)
 
     statuses = _statuses(store, cases, learner)
-    in_class = _cases_in_class()
     columns = st.columns(2)
     for index, case in enumerate(shown):
         with columns[index % 2].container(border=True):
@@ -111,7 +116,7 @@ def render() -> None:
             st.caption(line)
             if case.id in in_class:
                 st.caption("🎓 In use by a live class: opens for self-study after the class's final reveal.")
-            if st.button("Open case", key=f"open-{case.id}", disabled=case.id in in_class):
+            if st.button("Open case", key=f"open-{case.id}", disabled=unknown or case.id in in_class):
                 player.open_case(case.id)
     if st.session_state.pop(player.TOP_KEY, False):
         components.scroll_to("library-top")
@@ -123,14 +128,12 @@ def _bands(cases) -> dict[str, str | None]:
 
 
 def _cases_in_class() -> set[str]:
-    """Cases a running class keeps out of self-study until its final reveal."""
+    """Cases a running class keeps out of self-study until its final reveal.
+
+    A failed lookup raises StoreError rather than answer "no class", which would open the class's case.
+    """
     store = common.store()
-    if store is None:
-        return set()
-    try:
-        return classroom.cases_in_class(store)
-    except StoreError:
-        return set()
+    return classroom.cases_in_class(store) if store is not None else set()
 
 
 def _statuses(store, cases: list[Case], learner_id: int | None) -> dict[str, progress.CaseStatus]:

@@ -19,11 +19,11 @@ def _ack_key(attempt_id: int) -> str:
 
 
 def in_class(store: Store, case_id: str) -> bool:
-    """Whether a running class keeps this case out of self-study (quiz.classroom.cases_in_class)."""
-    try:
-        return case_id in classroom.cases_in_class(store)
-    except StoreError:
-        return False  # the player reports the database problem itself
+    """Whether a running class keeps this case out of self-study (quiz.classroom.cases_in_class).
+
+    A failed lookup raises StoreError rather than answer "no class", which would show the class's case.
+    """
+    return case_id in classroom.cases_in_class(store)
 
 
 def _overruled_notice(case: Case, stage_index: int, mine: dict[str, str]) -> str:
@@ -80,7 +80,13 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
     to_top = st.session_state.pop(TOP_KEY, False)
     st.title(case.title)
     st.caption(case.summary)
-    if in_class(store, case.id):
+    try:
+        held = in_class(store, case.id)
+    except StoreError as error:
+        st.error(f"This case cannot be opened right now: the app cannot check whether a live class is using it. "
+                 f"{error}", icon="🛑")
+        return
+    if held:
         st.info("This case is in use by a live class right now. It opens for self-study after the class's final "
                 "reveal: choose another case until then.", icon="🎓")
         return
