@@ -55,7 +55,7 @@ def test_weak_areas_chart_accuracy_and_calibration_by_area(database):
     assert (diagnosis["Accuracy (%)"], diagnosis["Mean certainty (%)"]) == (100.0, 33.0)
     assert diagnosis["Calibration gap (points)"] == -67.0  # right while unsure: under-confident
     assert (next_step["Accuracy (%)"], next_step["Calibration gap (points)"]) == (0.0, 100.0)  # sure and wrong
-    assert {"Stage kind", "Region", "Question kind"} == {a.split(":")[0] for a in rows.index}
+    assert {"Stage kind", "Region", "Specialty", "Question kind"} == {a.split(":")[0] for a in rows.index}
     frame = progress.with_reasoning(progress.history_frame(db.answer_history(learner), CASES),
                                     db.reasoning_history(learner), loader.load_content(REPO / "content").catalogue)
     assert len(rows) == len(progress.weak_areas(frame))

@@ -1,4 +1,4 @@
-"""Weak areas: accuracy and calibration by stage kind, region and question kind, from real played history."""
+"""Weak areas: accuracy and calibration by stage kind, region, specialty and question kind, from real played history."""
 from __future__ import annotations
 
 import math
@@ -27,7 +27,7 @@ def history(tmp_path, cases):
 def test_accuracy_by_area(history, cases):
     frame, ids = history
     table = progress.weak_areas(frame)
-    assert set(table["area"]) == {"stage kind", "region", "question kind"}
+    assert set(table["area"]) == {"stage kind", "region", "specialty", "question kind"}
     kinds = table[table["area"] == "question kind"].set_index("value")
     questions = [q for c in ids for s in cases[c].stages for q in s.questions]
     assert kinds.loc["diagnosis", "accuracy"] == 100.0
@@ -37,6 +37,12 @@ def test_accuracy_by_area(history, cases):
     assert set(regions.index) == {r for c in ids for r in cases[c].tags.region}  # origin is never an area
     for region, row in regions.iterrows():
         mine = [q for c in ids if region in cases[c].tags.region for s in cases[c].stages for q in s.questions]
+        assert row["answers"] == len(mine)
+        assert row["accuracy"] == round(100 * sum(q.kind == "diagnosis" for q in mine) / len(mine), 1)
+    specialties = table[table["area"] == "specialty"].set_index("value")  # a list tag, counted like region
+    assert set(specialties.index) == {t for c in ids for t in cases[c].tags.specialty}
+    for specialty, row in specialties.iterrows():
+        mine = [q for c in ids if specialty in cases[c].tags.specialty for s in cases[c].stages for q in s.questions]
         assert row["answers"] == len(mine)
         assert row["accuracy"] == round(100 * sum(q.kind == "diagnosis" for q in mine) / len(mine), 1)
     assert table.iloc[0]["value"] == "next_step"  # weakest first
@@ -51,6 +57,10 @@ def test_weakest_area_and_the_cases_that_exercise_it(history, cases):
         c for c, case in cases.items() if any(q.kind == "next_step" for s in case.stages for q in s.questions))
     spine = progress.WeakArea("region", "spine", 0.0, 5)
     assert progress.cases_in_area(cases, spine) == sorted(c for c, case in cases.items() if "spine" in case.tags.region)
+    surgery = progress.WeakArea("specialty", "neurosurgery", 0.0, 5)
+    assert progress.cases_in_area(cases, surgery) == sorted(
+        c for c, case in cases.items() if "neurosurgery" in case.tags.specialty)
+    assert progress.cases_in_area(cases, surgery)  # the seed cases have it
     assert progress.weakest_area(frame, min_answers=1000) is None
     assert progress.weakest_area(frame[frame["question_kind"] == "diagnosis"]) is None  # all right: nothing weak
     assert progress.weakest_area(frame.iloc[0:0]) is None
@@ -81,3 +91,14 @@ def test_history_keeps_an_optional_certainty(cases):
     assert list(frame["certainty"]) == ["low"]
     assert progress.certainty_percent("low") == pytest.approx(33) and progress.certainty_percent(None) is None
     assert progress.weak_areas(pd.DataFrame(columns=progress.HISTORY_COLUMNS)).empty
+
+
+def test_an_exam_of_a_weak_specialty_draws_only_cases_of_that_specialty(cases):
+    from quiz.play import exam
+
+    area = progress.WeakArea("specialty", "neurosurgery", 20.0, 6)
+    members = {c for c, case in cases.items() if "neurosurgery" in case.tags.specialty}
+    plan = exam.plan_for_area(cases, area, seed="s", count=3)
+    assert plan.case_ids and set(plan.case_ids) <= members
+    hidden = sorted(members)[:1]
+    assert not set(exam.plan_for_area(cases, area, seed="s", hidden=hidden).case_ids) & set(hidden)

@@ -53,6 +53,7 @@ def history_frame(rows: list[dict], cases: Mapping[str, Case]) -> pd.DataFrame:
     frame["correct"] = frame["option_id"] == frame["best_id"]
     frame["case_title"] = [cases[c].title if c in cases else c for c in frame["case_id"]]
     frame["region"] = [", ".join(cases[c].tags.region) if c in cases else "" for c in frame["case_id"]]
+    frame["specialty"] = [", ".join(cases[c].tags.specialty) if c in cases else "" for c in frame["case_id"]]
     frame["origin"] = [cases[c].tags.origin if c in cases else "" for c in frame["case_id"]]
     return frame
 
@@ -97,12 +98,14 @@ def mistakes(frame: pd.DataFrame) -> pd.DataFrame:
     return latest[latest["credit"] < 1].sort_values("answered_at", ascending=False)
 
 
-# --- weak areas: accuracy and calibration by stage kind, region and question kind ----------
+# --- weak areas: accuracy and calibration by stage kind, region, specialty and question kind ----------
 
-#: The areas "weak areas" compares. Body region is the only tag: the origin tag (primary or
+#: The areas "weak areas" compares. Of the tags, body region and specialty: the origin tag (primary or
 #: metastatic) is what the cases ask, so an exam "of metastatic cases" would give them away.
 AREAS: tuple[tuple[str, str], ...] = (("stage kind", "stage_kind"), ("region", "region"),
-                                      ("question kind", "question_kind"))
+                                      ("specialty", "specialty"), ("question kind", "question_kind"))
+#: Tags that hold a list: an answer counts towards each of its case's values.
+LIST_TAGS = ("region", "specialty")
 #: Fewest answers for an area to be called weak (fewer say more about luck than about the learner).
 MIN_AREA_ANSWERS = 4
 #: A certainty level stands for its probability in :data:`quiz.play.calibration.LEVELS` (low 33%,
@@ -140,12 +143,12 @@ def calibration_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def weak_areas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy and calibration of every area (stage kind, region, question kind), weakest first."""
+    """Accuracy and calibration of every area (stage kind, region, specialty, question kind), weakest first."""
     if frame.empty:
         return pd.DataFrame(columns=AREA_COLUMNS)
     parts = []
     for area, column in AREAS:
-        source = frame.assign(region=frame["region"].str.split(", ")).explode("region") if column == "region" else frame
+        source = frame.assign(**{column: frame[column].str.split(", ")}).explode(column) if column in LIST_TAGS else frame
         source = source[source[column].astype(str) != ""]
         table = calibration_by(source, column).rename(columns={column: "value"})
         parts.append(table.assign(area=area))
@@ -156,7 +159,7 @@ def weak_areas(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class WeakArea:
-    area: str  # one of AREAS' names: "stage kind", "region", "question kind"
+    area: str  # one of AREAS' names: "stage kind", "region", "specialty", "question kind"
     value: str  # e.g. "imaging", "spine", "next_step"
     accuracy: float
     answers: int
@@ -177,12 +180,14 @@ def weakest_area(frame: pd.DataFrame, min_answers: int = MIN_AREA_ANSWERS) -> We
 
 
 def cases_in_area(cases: Mapping[str, Case], area: WeakArea) -> list[str]:
-    """Ids of the cases that exercise this area: a stage of that kind, that region, a question of that kind."""
+    """Ids of the cases that exercise this area: a stage of that kind, that region or specialty, a question of that kind."""
     def has(case: Case) -> bool:
         if area.area == "stage kind":
             return any(s.kind == area.value for s in case.stages)
         if area.area == "region":
             return area.value in case.tags.region
+        if area.area == "specialty":
+            return area.value in case.tags.specialty
         return any(q.kind == area.value for s in case.stages for q in s.questions)
 
     return sorted(case_id for case_id, case in cases.items() if has(case))
