@@ -305,7 +305,9 @@ def test_the_weakest_area_exam_leaves_out_the_cases_classes_play(database):
     at = AppTest.from_string(NAVIGATION, default_timeout=60)
     as_learner(at, "Weak")
     at.run()
-    at = click(at, "Start an exam of this area")  # My progress draws without knowing of the classes
+    [label] = [b.label for b in at.button if b.label.startswith("Start an exam of this area")]
+    assert label.endswith("(1 case(s))"), label  # the label counts only what the exam will hold
+    at = click(at, "Start an exam of this area")
     assert_no_exception(at)
     db = store_module.open_store(database)
     running = exam.open_exam(db, CASES, learner)

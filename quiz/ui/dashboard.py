@@ -15,7 +15,7 @@ from . import common, components, pad, signin
 from . import exam as exam_page
 
 URL_PATH = "progress"  # as app.py registers this page
-AREA_LABELS = {"stage kind": "Stage kind", "region": "Region", "question kind": "Question kind"}
+AREA_LABELS = {"stage kind": "Stage kind", "region": "Region", "specialty": "Specialty", "question kind": "Question kind"}
 
 
 def render() -> None:
@@ -261,7 +261,7 @@ def weak_area_chart(table: pd.DataFrame) -> alt.Chart:
 
 
 def _weak_areas(store: Store, cases, learner_id: int, frame: pd.DataFrame) -> None:
-    """Accuracy and calibration by stage kind, region and question kind, weakest first; an exam of the weakest."""
+    """Accuracy and calibration by stage kind, region, specialty and question kind, weakest first; an exam of the weakest."""
     st.subheader("Weak areas")
     table = progress.weak_areas(frame)
     if table.empty:
@@ -277,7 +277,11 @@ def _weak_areas(store: Store, cases, learner_id: int, frame: pd.DataFrame) -> No
                                   "gap": "Calibration gap (points)"})
     st.dataframe(shown[["Area", "Answers", "Accuracy (%)", "With certainty", "Mean certainty (%)",
                         "Calibration gap (points)"]], hide_index=True, width="stretch")
-    plan = exam.plan_weakest(frame, cases)
+    try:  # the cases a live class keeps hidden are not drawn, nor counted on the button
+        plan = exam.plan_weakest(frame, cases, hidden=exam_page.in_class(store))
+    except StoreError as error:
+        st.error(f"An exam of your weakest area cannot be offered right now. {error}", icon="🛑")
+        return
     if plan is None:
         st.caption(f"An exam of your weakest area appears here once an area has {progress.MIN_AREA_ANSWERS} "
                    "answers and is below 100%.")
