@@ -399,3 +399,22 @@ def test_each_failure_shows_nothing_of_the_class_case_in_the_player(class_pages,
         said(player, kind)
     else:
         assert "in use by a live class" in text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_failure_on_the_presenter_view_is_said_and_shows_no_key(class_pages, break_database, kind):
+    import test_class_app as cls
+
+    _host, code = cls.open_session("start", "open")
+    screen = cls.presenter(code)
+    break_database(kind)
+    screen.run()
+    assert_no_exception(screen)
+    cls.assert_read_only(screen)  # still the projector: no control appears with the error
+    text = cls.sent(screen)
+    for secret in (*cls.HIDDEN_UNTIL_REVEAL, *cls.HIDDEN_UNTIL_END, *cls.LATER, "Best answer"):
+        assert secret not in text, f"{secret!r} on the projector before the reveal"
+    if kind in ("deleted", "corrupted"):  # reads fail too (read-only and full disks still read)
+        said(screen, kind)
+    else:
+        assert code in text and cls.CASE.stages[0].questions[0].prompt in text  # the page goes on showing
