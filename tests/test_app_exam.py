@@ -344,3 +344,33 @@ def test_a_random_exam_is_drawn_from_the_cases_the_filters_match(database, filte
     [record] = exam.exams_of(db, learner_of(db, "Dee"))
     assert len(record.case_ids) == drawn and set(record.case_ids) <= matching
     assert "Time left" in page_text(at) and CASES[record.case_ids[0]].title in page_text(at)
+
+
+def test_the_results_show_the_certainty_given_at_each_stage_and_the_exam_never_does_before(database):
+    """Issue 11 item 7 in exam mode: the reasoning trace (here the certainty of each diagnosis committed)
+    appears in each case's review once the exam is over, and nowhere while it runs."""
+    case = next(CASES[k] for k in sorted(CASES)
+                if sum(any(q.kind == "diagnosis" for q in s.questions) for s in CASES[k].stages) >= 2)
+    asked = [i for i, s in enumerate(case.stages) if any(q.kind == "diagnosis" for q in s.questions)]
+    levels = {index: ("low", "high", "moderate")[n % 3] for n, index in enumerate(asked)}
+    at = choose_and_start(page_app("exam", learner="Ida"), [case])
+    for index in range(len(case.stages)):
+        if index in levels:
+            radios = [r for r in at.radio if r.key.endswith("-certainty")]  # only the open stage asks
+            assert radios, index
+            for radio in radios:
+                radio.set_value(levels[index])
+        text = page_text(at)
+        assert "Your reasoning, stage by stage" not in text and "Certainty:" not in text
+        at = answer_stage(at, case, index, best)
+        assert_no_exception(at)
+    text = page_text(at)
+    assert "Your results" in text and "Your reasoning, stage by stage" in text
+    words = {"low": "Low", "moderate": "Moderate", "high": "High"}
+    for index, level in levels.items():
+        line = next(m.value for m in at.markdown if m.value.startswith(f"**{index + 1}. {case.stages[index].heading}**"))
+        assert f"Certainty: {words[level]}" in line, line
+    skipped = [i for i in range(len(case.stages)) if i not in levels]
+    for index in skipped:  # no diagnosis asked: no certainty line for that stage
+        line = next(m.value for m in at.markdown if m.value.startswith(f"**{index + 1}. {case.stages[index].heading}**"))
+        assert "Certainty:" not in line, line

@@ -280,6 +280,8 @@ class CaseReview:
     score: engine.Score  # questions of stages never committed count as answered wrong
     flagged: tuple[str, ...]
     times: tuple[StageTime, ...]
+    attempt: engine.Attempt  # what was committed, for the reasoning trace (certainty stored by attempt_id)
+    attempt_id: int
 
 
 @dataclass(frozen=True)
@@ -330,7 +332,7 @@ def report(state: ExamState, cases: Mapping[str, Case], now: datetime, hidden: I
         reviews.append(CaseReview(
             case_id, engine.view(case, attempt), engine.score(case, attempt),
             tuple(q.id for s in case.stages for q in s.questions if (case_id, q.id) in state.flags),
-            tuple(t for t in times if t.case_id == case_id)))
+            tuple(t for t in times if t.case_id == case_id), attempt, state.attempt_ids[case_id]))
     earned = round(sum(r.score.earned for r in reviews), 3)
     possible = sum(r.score.possible for r in reviews)
     return ExamReport(

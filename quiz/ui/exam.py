@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import classroom
-from ..play import exam, peers
+from ..play import exam, peers, reasoning_trace
 from ..play.engine import EngineError
 from ..store import Store, StoreError, now as server_now
 from . import common, components, pad
@@ -362,14 +362,14 @@ def _results(store: Store, cases, learner_id: int, exam_id: int, hidden: set[str
                                 "Time": clock(t.spent.total_seconds())} for t in result.times],
                               columns=["Case", "Stage", "Committed (UTC)", "Time"]), hide_index=True, width="stretch")
     for review in result.cases:
-        _case_review(review, titles[review.case_id], f"exam-{exam_id}-review-{review.case_id}")
+        _case_review(store, cases, review, titles[review.case_id], f"exam-{exam_id}-review-{review.case_id}")
     st.divider()
     if st.button("New exam", type="primary", key="exam-new"):
         st.session_state.pop(RESULTS_KEY, None)
         st.rerun()
 
 
-def _case_review(review: exam.CaseReview, title: str, key: str) -> None:
+def _case_review(store: Store, cases, review: exam.CaseReview, title: str, key: str) -> None:
     st.divider()
     st.subheader(title)
     st.caption(f"Score {review.score.percent:g}% ({review.score.earned:g} of {review.score.possible} points)"
@@ -391,3 +391,8 @@ def _case_review(review: exam.CaseReview, title: str, key: str) -> None:
     else:
         st.info("You did not commit every stage of this case, so its outcome stays hidden: play it on the Cases "
                 "page to see it.", icon="🔒")
+    # The learner's own certainty (and pad, when kept) per committed stage: stored with each commit, shown
+    # only here, once the exam is over.
+    pad.reasoning_by_stage(reasoning_trace.stage_traces(cases[review.case_id], review.attempt,
+                                                        store.stage_reasoning(review.attempt_id),
+                                                        common.content().catalogue))
