@@ -100,6 +100,17 @@ STAGE_HEADING = re.compile(r"#### Stage (\d+) of \d+")
 SAVED = re.compile(r"✅ Saved: (.+?)(?: · |$)")  # the caption under a question whose answer is stored
 
 
+def _element_text(element) -> str:
+    kind = element.WhichOneof("type")
+    if kind == "alert":
+        return element.alert.body
+    if kind == "markdown":
+        return element.markdown.body
+    if kind == "exception":
+        return f"{element.exception.type}: {element.exception.message}"
+    return kind
+
+
 def page_signal(element) -> tuple[str, object] | None:
     """What one element of the student page tells: ("phase", p), ("stage", n) or ("saved", option label)."""
     kind = element.WhichOneof("type")
@@ -635,15 +646,32 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
                                      if s.question_id == question_id)
                     print(f"    {pupil.nickname} {question_id}: tapped {taps}; stored "
                           f"{stored.get((student_id, question_id))}", flush=True)
+            # Each page's closed run draws the stage heading (what ``act`` waits for) before the captions
+            # under its questions: give those captions a moment to arrive before asking what each page showed.
+            def shown_as_saved(pupil: Pupil, question_id: str) -> bool:
+                finals = [s for s in pupil.sends if s.question_id == question_id]
+                return not finals or pupil.saved.get(finals[-1].label, 0.0) >= finals[-1].at
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not all(shown_as_saved(p, q) for p in joined
+                                                          for q in stage_questions):
+                await asyncio.sleep(0.05)
             for pupil in joined:
                 for send in pupil.sends:
                     if send.question_id in stage_questions:
                         delay = watch.stored_after((ids[pupil.nickname], send.question_id), send)
                         submit_s.append(delay if delay is not None else float("inf"))
                 for question_id in stage_questions:  # the last choice never shown as saved after its tap
-                    finals = [s for s in pupil.sends if s.question_id == question_id]
-                    if finals and pupil.saved.get(finals[-1].label, 0.0) < finals[-1].at:
+                    if not shown_as_saved(pupil, question_id):
+                        finals = [s for s in pupil.sends if s.question_id == question_id]
                         unconfirmed += 1
+                        taps = ", ".join(f"{s.label!r} at {s.at - closed_at:+.3f}s" for s in finals)
+                        shown = {label: f"{at - closed_at:+.3f}s" for label, at in pupil.saved.items()}
+                        page = [f"{e.WhichOneof('type')} {_element_text(e)[:100]!r}" for e in pupil.browser.elements.values()
+                                if e.WhichOneof("type") in ("alert", "exception", "markdown")]
+                        print(f"  {pupil.nickname} {question_id}: last choice never shown as saved; tapped {taps} "
+                              f"(times from the close); 'Saved' seen {shown}; its page now: {page}; its last "
+                              f"messages: {[(kind, round(at - closed_at, 3)) for at, kind in pupil.browser.recent]}",
+                              flush=True)
             await act("reveal")
             if stage_number < min(args.stages, total):
                 await act("advance")
