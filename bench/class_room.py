@@ -623,10 +623,18 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
                         unanswered += 1
                     chosen = [s.option_id for s in pupil.sends if s.question_id == question_id]
                     changed += any(a != b for a, b in zip(chosen, chosen[1:]))
+            def shown_as_saved(pupil: Pupil, question_id: str) -> bool:
+                finals = [s for s in pupil.sends if s.question_id == question_id]
+                return not finals or pupil.saved.get(finals[-1].label, 0.0) >= finals[-1].at
+
+            # Stragglers still being stored. The database alone cannot tell: after A, B, A the row holds A
+            # before the last tap is even read, so a close then refuses that tap (the page says so) while the
+            # database still "has" it. A page showing the last choice as saved after its tap can.
             deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:  # stragglers still being stored
+            while time.monotonic() < deadline:
                 stored = await asyncio.to_thread(watch.read)
-                if all(stored.get(k) == s.option_id for k, s in last.items()):
+                if all(stored.get(k) == s.option_id for k, s in last.items()) and all(
+                        shown_as_saved(p, q) for p in joined for q in stage_questions):
                     break
                 await asyncio.sleep(0.2)
             closed_at = time.monotonic()
@@ -646,15 +654,6 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
                                      if s.question_id == question_id)
                     print(f"    {pupil.nickname} {question_id}: tapped {taps}; stored "
                           f"{stored.get((student_id, question_id))}", flush=True)
-            # Each page's closed run draws the stage heading (what ``act`` waits for) before the captions
-            # under its questions: give those captions a moment to arrive before asking what each page showed.
-            def shown_as_saved(pupil: Pupil, question_id: str) -> bool:
-                finals = [s for s in pupil.sends if s.question_id == question_id]
-                return not finals or pupil.saved.get(finals[-1].label, 0.0) >= finals[-1].at
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and not all(shown_as_saved(p, q) for p in joined
-                                                          for q in stage_questions):
-                await asyncio.sleep(0.05)
             for pupil in joined:
                 for send in pupil.sends:
                     if send.question_id in stage_questions:
