@@ -89,12 +89,13 @@ _poll_cache: dict[tuple[str, int], tuple[float, int]] = {}
 _poll_lock = threading.Lock()
 
 
-def poll_version(store: Store, session_id: int, *, max_age: float = 1.0) -> int:
+def poll_version(store: Store, session_id: int, *, max_age: float = 0.25) -> int:
     """The session's version, read at most once per ``max_age`` seconds per process.
 
-    A room of students polling every two seconds costs the database one tiny query per second
+    A room of students polling every two seconds costs the database four tiny queries per second
     per app process, whatever the size of the room. Versions only grow, so a caller compares
-    with ``>``: a reading up to ``max_age`` old never makes a page go back.
+    with ``>``: a reading up to ``max_age`` old never makes a page go back. The age adds to how
+    late a page follows the instructor (up to one poll interval already), so it is kept short.
     """
     key = (store.url, session_id)
     moment = time.monotonic()
