@@ -24,6 +24,20 @@ def cases(content):
     return content.cases
 
 
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    """A fresh SQLite progress database for the app under test (``QUIZ_DATABASE_URL``); its URL.
+
+    Test files of the real app use it for every test with ``pytestmark = pytest.mark.usefixtures("database")``.
+    """
+    from quiz import store
+
+    url = f"sqlite:///{tmp_path / 'progress.sqlite3'}"
+    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
+    yield url
+    store.forget_stores()  # the next test's URL gets a new engine
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's headless Chromium driven by Playwright; a missing browser fails, it never skips."""

@@ -16,12 +16,7 @@ from study_support import best, withheld_texts, wrong
 CASES = loader.load_content(REPO / "content").cases
 
 
-@pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'exam.sqlite3'}"
-    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
-    yield url
-    store_module.forget_stores()
+pytestmark = pytest.mark.usefixtures("database")  # conftest.py: a fresh SQLite file per test
 
 
 def two_cases():

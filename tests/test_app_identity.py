@@ -23,12 +23,7 @@ CASES = loader.load_content(REPO / "content").cases
 CASE = min(CASES.values(), key=lambda c: len(c.stages))
 
 
-@pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'identity.sqlite3'}"
-    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
-    yield url
-    store_module.forget_stores()
+pytestmark = pytest.mark.usefixtures("database")  # conftest.py: a fresh SQLite file per test
 
 
 def best(question):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from quiz import store as store_module
 from quiz.play import differential
 from quiz.store import Store
 
@@ -17,12 +16,7 @@ CASES = CONTENT.cases
 CATALOGUE = CONTENT.catalogue
 
 
-@pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'progress.sqlite3'}"
-    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
-    yield url
-    store_module.forget_stores()
+pytestmark = pytest.mark.usefixtures("database")  # conftest.py: a fresh SQLite file per test
 
 
 def widget(items, suffix):

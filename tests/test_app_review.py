@@ -17,12 +17,7 @@ CONTENT = loader.load_content(REPO / "content")
 CASES, BANK = CONTENT.cases, CONTENT.bank.review
 
 
-@pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'review.sqlite3'}"
-    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
-    yield url
-    store_module.forget_stores()
+pytestmark = pytest.mark.usefixtures("database")  # conftest.py: a fresh SQLite file per test
 
 
 def best(question):

@@ -14,12 +14,7 @@ CASES = loader.load_content(REPO / "content").cases
 CASE = CASES[sorted(CASES)[0]]
 
 
-@pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'order.sqlite3'}"
-    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
-    yield url
-    store_module.forget_stores()
+pytestmark = pytest.mark.usefixtures("database")  # conftest.py: a fresh SQLite file per test
 
 
 def shown(at, stage_number: int = 1) -> dict[str, list[str]]:

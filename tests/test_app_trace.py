@@ -38,12 +38,7 @@ finally:
 """
 
 
-@pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'progress.sqlite3'}"
-    monkeypatch.setenv("QUIZ_DATABASE_URL", url)
-    yield url
-    store_module.forget_stores()
+pytestmark = pytest.mark.usefixtures("database")  # conftest.py: a fresh SQLite file per test
 
 
 def widget(items, suffix):
