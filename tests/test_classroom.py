@@ -436,6 +436,34 @@ def test_tallies_and_live_counts(store):
     assert live.tallies[q_dx.id]["lipoma"] == 2
 
 
+
+def test_revealed_tallies_are_read_once_per_version_and_moment(store, monkeypatch):
+    """A reveal redraws every phone at once: one grouped count per process and version, not one per phone."""
+    host = new_session(store)
+    people = [C.join(store, host.code, name) for name in ("Ann", "Bob", "Cy")]
+    open_stage(store, host, 0)
+    q_dx = CASE.stages[0].questions[0]
+    for person, option in zip(people, ("lipoma", "lipoma", "abscess")):
+        C.submit(store, person, CASE, 0, q_dx.id, option)
+    step(store, host, "close")
+    revealed = step(store, host, "reveal")
+    reads = []
+    real = C.storage.tallies
+    monkeypatch.setattr(C.storage, "tallies", lambda *a, **k: reads.append(a) or real(*a, **k))
+    C.forget_polls()
+    first = C.revealed_tallies(store, revealed, [q_dx.id])
+    assert first == {q_dx.id: {"lipoma": 2, "abscess": 1}}
+    first[q_dx.id]["lipoma"] = 99  # a caller's change never reaches the next phone
+    for _ in range(50):
+        assert C.revealed_tallies(store, revealed, [q_dx.id]) == {q_dx.id: {"lipoma": 2, "abscess": 1}}
+    assert len(reads) == 1
+    C.remove_student(store, host, people[2].id)  # the one change a revealed stage can see
+    assert C.revealed_tallies(store, revealed, [q_dx.id], max_age=0) == {q_dx.id: {"lipoma": 2}}
+    moved = step(store, host, "advance")  # a new version reads afresh
+    C.revealed_tallies(store, moved, [q_dx.id])
+    assert len(reads) == 3
+
+
 # --- what students see ---------------------------------------------------------
 
 def test_the_student_view_holds_no_key_before_the_reveal(store):

@@ -28,6 +28,6 @@ from .reports import (NO_CERTAINTY, RESULT_COLUMNS, certainty_summary, class_cal
 from .storage import (CERTAINTY_NEEDED, Live, Seat, Student, act, answer_records, cases_in_class, close_if_due,
                       create_session, find_session, forget_polls, is_host, join, joined_count, live, my_answers,
                       my_choices, open_for_joining,
-                      poll_version, rejoin, release_seat, remove_student, roster, running_sessions, session_state,
+                      poll_version, rejoin, release_seat, remove_student, revealed_tallies, roster, running_sessions, session_state,
                       students, submit, take_control, tallies, try_passcode)
 from .student_view import StudentQuestion, StudentStage, StudentView, student_view

@@ -223,7 +223,7 @@ def _play(store: Store, current: Content, student: Student) -> None:
     shares = None
     revealed = classroom.revealed_stages(state, total)
     if revealed:  # how the class answered, for revealed stages only
-        shares = classroom.tallies(store, state.id, [q.id for s in case.stages[:revealed] for q in s.questions])
+        shares = classroom.revealed_tallies(store, state, [q.id for s in case.stages[:revealed] for q in s.questions])
     answers = {question_id: option_id for question_id, (option_id, _) in choices.items()}
     view = classroom.student_view(case, state, answers, shares,
                                   {question_id: sure for question_id, (_, sure) in choices.items()})
