@@ -464,6 +464,26 @@ def test_revealed_tallies_are_read_once_per_version_and_moment(store, monkeypatc
     assert len(reads) == 3
 
 
+
+def test_read_seat_is_the_session_and_this_seats_answers_in_one_read(store):
+    host = new_session(store)
+    ann, bob = C.join(store, host.code, "Ann"), C.join(store, host.code, "Bob")
+    opened = open_stage(store, host, 0)
+    q_dx = CASE.stages[0].questions[0]
+    C.submit(store, ann, CASE, 0, q_dx.id, "lipoma")
+    C.submit(store, bob, CASE, 0, q_dx.id, "abscess")
+    reading = C.read_seat(store, ann)
+    assert reading.state == C.session_state(store, host.session_id) == opened
+    assert reading.choices == C.my_choices(store, ann) == {q_dx.id: ("lipoma", None)} and reading.lost is None
+    C.remove_student(store, host, bob.id)
+    gone = C.read_seat(store, bob)
+    assert gone.choices == {} and "removed you" in gone.lost
+    with pytest.raises(C.NoSuchStudent, match="removed you"):
+        C.my_choices(store, bob)  # the same words as before
+    with pytest.raises(C.NoSuchSession):
+        C.read_seat(store, C.Student(bob.id, 999_999, bob.code, bob.nickname, bob.seat))
+
+
 # --- what students see ---------------------------------------------------------
 
 def test_the_student_view_holds_no_key_before_the_reveal(store):

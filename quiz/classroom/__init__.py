@@ -25,9 +25,9 @@ from .machine import (ACTION_LABELS, CLOSED, COUNTDOWNS, ENDED, FINAL, LOBBY, OP
                       next_action, questions_shown, revealed_stages, seconds_left, shown_stage, transition)
 from .reports import (NO_CERTAINTY, RESULT_COLUMNS, certainty_summary, class_calibration, class_score, grade_records,
                       max_class_score, question_summary, result_rows, results_csv, stage_summary, student_summary)
-from .storage import (CERTAINTY_NEEDED, Live, Seat, Student, act, answer_records, cases_in_class, close_if_due,
-                      create_session, find_session, forget_polls, is_host, join, joined_count, live, my_answers,
-                      my_choices, open_for_joining,
-                      poll_version, rejoin, release_seat, remove_student, revealed_tallies, roster, running_sessions, session_state,
-                      students, submit, take_control, tallies, try_passcode)
+from .storage import (CERTAINTY_NEEDED, Live, Seat, SeatReading, Student, act, answer_records, cases_in_class,
+                      close_if_due, create_session, find_session, forget_polls, is_host, join, joined_count, live,
+                      my_answers, my_choices, open_for_joining, poll_version, read_seat, rejoin, release_seat,
+                      remove_student, revealed_tallies, roster, running_sessions, session_state, students, submit,
+                      take_control, tallies, try_passcode)
 from .student_view import StudentQuestion, StudentStage, StudentView, student_view

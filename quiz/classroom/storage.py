@@ -479,6 +479,33 @@ def my_choices(store: Store, student: Student) -> dict[str, tuple[str, str | Non
     return {question_id: (option_id, certainty) for question_id, option_id, certainty in store.run(read, write=False)}
 
 
+@dataclass(frozen=True)
+class SeatReading:
+    """What one phone's page reads on each full rerun: the session and this seat's answers."""
+
+    state: SessionState
+    choices: dict[str, tuple[str, str | None]]  # as :func:`my_choices`; empty once the seat is lost
+    lost: str | None  # why this phone no longer answers under its nickname (None while the seat is its own)
+
+
+def read_seat(store: Store, student: Student) -> SeatReading:
+    """:func:`session_state` and :func:`my_choices` in one connection (:class:`NoSuchSession` when the
+    session is gone). A whole room redraws after each instructor action: one pooled connection, and on
+    PostgreSQL one liveness ping, per phone instead of two."""
+
+    def read(conn):
+        row = conn.execute(sa.select(*_STATE_COLUMNS).where(class_sessions.c.id == student.session_id)).first()
+        if row is None:
+            raise NoSuchSession("This class session no longer exists.")
+        problem = _seat_problem(conn, student)
+        answers = () if problem else conn.execute(sa.select(
+            class_answers.c.question_id, class_answers.c.option_id, class_answers.c.certainty).where(
+            class_answers.c.student_id == student.id)).all()
+        return SeatReading(_state(row), {q: (o, c) for q, o, c in answers}, problem)
+
+    return store.run(read, write=False)
+
+
 def my_answers(store: Store, student: Student) -> dict[str, str]:
     """The student's stored answers as {question id: option id} (see :func:`my_choices`)."""
     return {question_id: option_id for question_id, (option_id, _) in my_choices(store, student).items()}

@@ -199,13 +199,14 @@ def _save(store: Store, student: Student, case, stage_index: int, question_id: s
 
 def _play(store: Store, current: Content, student: Student) -> None:
     try:
-        state = classroom.session_state(store, student.session_id)
+        reading = classroom.read_seat(store, student)
     except ClassError as error:
         st.session_state.pop(STUDENT_KEY, None)
         # A tap just refused by the database (e.g. the file was deleted, so the session is gone) says why too.
         refused = [e["message"] for e in st.session_state.pop(ERRORS_KEY, {}).values()]
         _code_form(" ".join([str(error), *dict.fromkeys(refused)]))
         return
+    state = reading.state
     st.session_state[RENDERED_KEY] = state.version
     if not state.ended:  # nothing changes after the end: stop polling
         _follow(store.url, state.id)
@@ -214,11 +215,10 @@ def _play(store: Store, current: Content, student: Student) -> None:
         st.error("The case of this session cannot be loaded right now (its file was renamed or has errors). "
                  "Tell your instructor.", icon="🛑")
         return
-    try:
-        choices = classroom.my_choices(store, student)
-    except classroom.NoSuchStudent as error:  # the instructor released or removed this seat
-        _lose_seat(store, current, str(error))
+    if reading.lost:  # the instructor released or removed this seat
+        _lose_seat(store, current, reading.lost)
         return
+    choices = reading.choices
     total = len(case.stages)
     shares = None
     revealed = classroom.revealed_stages(state, total)
