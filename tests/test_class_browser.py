@@ -21,6 +21,10 @@ FOLLOW_MS = 15_000  # a poll every 2 s, a version cached for at most 1 s: far le
 
 
 
+# The instructor's controls are clicked by their enabled button: while the page redraws after an
+# action, the button of the previous phase (there disabled) can stand beside the new one for a moment.
+
+
 def see(page, text: str, timeout: int = FOLLOW_MS) -> None:
     page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(timeout=timeout)
 
@@ -75,12 +79,12 @@ def test_an_instructor_and_three_students_play_a_case_to_its_reveal(browser, tmp
         }
         sure = {"Ann": "High", "Bob": "Moderate", "Cy": "Low"}
         total = len(CASE.stages)
-        teacher.get_by_role("button", name="Start: show stage 1").click()
+        teacher.get_by_role("button", name="Start: show stage 1", disabled=False).click()
         for index, stage in enumerate(CASE.stages):
             for page in students:  # the students' pages move on by themselves
                 see(page, "Read the findings. Answering opens soon.")
                 see(page, stage.findings[0].text.split("**")[0].strip())
-            teacher.get_by_role("button", name="Open answering").click()
+            teacher.get_by_role("button", name="Open answering", disabled=False).click()
             for page, name in zip(students, ("Ann", "Bob", "Cy")):
                 see(page, "Answering is open")
                 groups = page.get_by_role("radiogroup")
@@ -99,9 +103,9 @@ def test_an_instructor_and_three_students_play_a_case_to_its_reveal(browser, tmp
             if shots and index == 0:
                 teacher.screenshot(path=f"{shots}/class-presenter.png", full_page=True)
                 students[1].screenshot(path=f"{shots}/class-student.png", full_page=True)
-            teacher.get_by_role("button", name="Close answering").click()
+            teacher.get_by_role("button", name="Close answering", disabled=False).click()
             see(teacher, "Answering closed")  # "Reveal" is enabled before and after: wait for the new page
-            teacher.get_by_role("button", name="Reveal the key").click()
+            teacher.get_by_role("button", name="Reveal the key", disabled=False).click()
             for page in students:
                 see(page, "The key is revealed")
             see(students[0], "Correct: this is the best answer.")
@@ -111,7 +115,8 @@ def test_an_instructor_and_three_students_play_a_case_to_its_reveal(browser, tmp
                 see(students[1], "Partly right")
                 see(students[2], "Not the best answer")
             last = index + 1 == total
-            teacher.get_by_role("button", name="Final reveal: what the authors did" if last else "Next stage").click()
+            onward = "Final reveal: what the authors did" if last else "Next stage"
+            teacher.get_by_role("button", name=onward, disabled=False).click()
         for page in students:
             see(page, "REVEALED management")
         see(students[0], "100%")
@@ -231,8 +236,8 @@ def test_seats_saved_answers_and_a_fresh_csv(browser, app_url):
     other.get_by_role("button", name="Join").click()
     see(other, "ask your instructor to release your seat")
 
-    teacher.get_by_role("button", name="Start: show stage 1").click()
-    teacher.get_by_role("button", name="Open answering").click()
+    teacher.get_by_role("button", name="Start: show stage 1", disabled=False).click()
+    teacher.get_by_role("button", name="Open answering", disabled=False).click()
     question = CASE.stages[0].questions[0]
     chosen = label(question, question.answer)
     see(ann, "Answering is open")
@@ -263,8 +268,8 @@ def test_a_window_whose_control_was_taken_says_so_at_once(browser, app_url):
     shots = os.environ.get("QUIZ_SCREENSHOTS")
     teacher = desk(browser)
     code = start_session(teacher, app_url)
-    teacher.get_by_role("button", name="Start: show stage 1").click()
-    teacher.get_by_role("button", name="Open answering").click()
+    teacher.get_by_role("button", name="Start: show stage 1", disabled=False).click()
+    teacher.get_by_role("button", name="Open answering", disabled=False).click()
     second = desk(browser, 1280, 800)
     second.goto(f"{app_url}/teach")
     second.get_by_label("Instructor passcode", exact=True).fill(PASSCODE)
@@ -320,11 +325,11 @@ def test_a_presenter_window_three_phones_and_a_countdown(browser, app_url):
         phones.append(page)
     screen.get_by_test_id("stMetricValue").filter(has_text="3").first.wait_for(timeout=FOLLOW_MS)
 
-    teacher.get_by_role("button", name="Start: show stage 1").click()
+    teacher.get_by_role("button", name="Start: show stage 1", disabled=False).click()
     see(screen, CASE.stages[0].findings[0].text.split("**")[0].strip())
     teacher.get_by_role("combobox", name="Countdown").click()
     teacher.get_by_role("option", name="15 s").click()
-    teacher.get_by_role("button", name="Open answering").click()
+    teacher.get_by_role("button", name="Open answering", disabled=False).click()
     question = CASE.stages[0].questions[0]
     see(screen, question.prompt)
     see(screen, "0:1")  # 0:15 .. 0:10, ticking
@@ -343,7 +348,7 @@ def test_a_presenter_window_three_phones_and_a_countdown(browser, app_url):
     see(teacher, "Answering closed")
     no_controls_no_key(key_of_stage_1)
 
-    teacher.get_by_role("button", name="Reveal the key").click()
+    teacher.get_by_role("button", name="Reveal the key", disabled=False).click()
     see(screen, "Best answer")
     screen.get_by_test_id("stVegaLiteChart").first.wait_for()
     assert re.search(rf"EXPLAIN {question.answer} at stage 1\.", screen.content())
