@@ -644,7 +644,11 @@ HIDE_AT_MOST = timedelta(hours=12)
 
 
 def cases_in_class(store: Store) -> set[str]:
-    """Ids of the cases that running sessions keep out of self-study until their final reveal."""
+    """Ids of the cases that running sessions keep out of self-study (and exams) until their final reveal.
+
+    A failed read raises :class:`StoreError`: a page must never take it for "no class", which would
+    open the class's case. Each page says the failure in words and opens nothing.
+    """
     query = (sa.select(class_sessions.c.case_id).distinct()
              .where(class_sessions.c.hide_case.is_(True), class_sessions.c.phase.not_in((FINAL, ENDED)),
                     class_sessions.c.updated_at > now() - HIDE_AT_MOST))

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from .. import identity
+from .. import classroom, identity
 from ..play import calibration, engine, exam, progress, reasoning_trace
 from ..store import Store, StoreError, as_utc
 from . import common, components, pad, signin
@@ -278,7 +278,7 @@ def _weak_areas(store: Store, cases, learner_id: int, frame: pd.DataFrame) -> No
     st.dataframe(shown[["Area", "Answers", "Accuracy (%)", "With certainty", "Mean certainty (%)",
                         "Calibration gap (points)"]], hide_index=True, width="stretch")
     try:  # the cases a live class keeps hidden are not drawn, nor counted on the button
-        plan = exam.plan_weakest(frame, cases, hidden=exam_page.in_class(store))
+        plan = exam.plan_weakest(frame, cases, hidden=classroom.cases_in_class(store))
     except StoreError as error:
         st.error(f"An exam of your weakest area cannot be offered right now. {error}", icon="🛑")
         return

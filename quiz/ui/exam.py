@@ -40,15 +40,6 @@ def clock(seconds: float | None) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
-def in_class(store: Store) -> set[str]:
-    """Cases a running class keeps out of self-study until its final reveal: not in an exam either.
-
-    A database failure is not taken for "no class" (that would offer the class's case): the
-    StoreError goes up to :func:`render`, which says it in words.
-    """
-    return classroom.cases_in_class(store)
-
-
 def render() -> None:
     current = common.content()
     st.title("Exam")
@@ -70,7 +61,7 @@ def render() -> None:
     if failed:
         st.error(failed, icon="🛑")
     try:
-        hidden = in_class(store)
+        hidden = classroom.cases_in_class(store)
         running = exam.open_exam(store, cases, learner_id) if learner_id is not None else None
         if running is not None:
             _sit(store, cases, learner_id, running, hidden)
@@ -147,7 +138,7 @@ def _setup(store: Store, cases, learner_id: int | None, hidden: set[str]) -> Non
         st.caption(f"Time limit: {clock(limit.total_seconds()) if limit else 'none'}.")
     if st.button("Start the exam", type="primary", disabled=not case_ids, key="exam-start"):
         learner_id = common.current_learner(store, create=True)  # starting an exam is the first thing stored
-        exam.start(store, cases, learner_id, case_ids, time_limit=limit, seed=seed, hidden=in_class(store))
+        exam.start(store, cases, learner_id, case_ids, time_limit=limit, seed=seed, hidden=classroom.cases_in_class(store))
         st.session_state.pop("exam-seed", None)
         st.session_state[CASE_KEY] = 0
         st.rerun()
@@ -160,7 +151,7 @@ def start_plan(store: Store, cases, learner_id: int, plan: exam.ExamPlan) -> Non
     A case a live class plays is swapped for a spare of the plan (or left out); :class:`exam.InClass`
     if none is left.
     """
-    hidden = in_class(store)
+    hidden = classroom.cases_in_class(store)
     plan = exam.without_hidden(cases, plan, hidden)
     exam.start(store, cases, learner_id, plan.case_ids, time_limit=plan.time_limit, seed=plan.seed, hidden=hidden)
     st.session_state[CASE_KEY] = 0
@@ -260,7 +251,7 @@ def _case(store: Store, cases, learner_id: int, exam_id: int, case: exam.ExamCas
                   for q in case.stages[stage_index].questions if q.kind == "diagnosis"}
         try:
             after = exam.commit(store, cases, exam_id, learner_id, case.case_id, stage_index, choices,
-                                certainty={q: c for q, c in stated.items() if c}, hidden=in_class(store))
+                                certainty={q: c for q, c in stated.items() if c}, hidden=classroom.cases_in_class(store))
             if after.exam.finished_at is not None:  # the last stage of the last case: the exam is over
                 st.session_state[RESULTS_KEY] = exam_id
                 st.session_state[ENDED_KEY] = exam_id
@@ -361,15 +352,17 @@ def _results(store: Store, cases, learner_id: int, exam_id: int, hidden: set[str
                                 "Committed (UTC)": f"{t.committed_at:%H:%M:%S}",
                                 "Time": clock(t.spent.total_seconds())} for t in result.times],
                               columns=["Case", "Stage", "Committed (UTC)", "Time"]), hide_index=True, width="stretch")
+    catalogue = common.content().catalogue
     for review in result.cases:
-        _case_review(store, cases, review, titles[review.case_id], f"exam-{exam_id}-review-{review.case_id}")
+        _case_review(store, cases[review.case_id], catalogue, review, titles[review.case_id],
+                     f"exam-{exam_id}-review-{review.case_id}")
     st.divider()
     if st.button("New exam", type="primary", key="exam-new"):
         st.session_state.pop(RESULTS_KEY, None)
         st.rerun()
 
 
-def _case_review(store: Store, cases, review: exam.CaseReview, title: str, key: str) -> None:
+def _case_review(store: Store, case, catalogue, review: exam.CaseReview, title: str, key: str) -> None:
     st.divider()
     st.subheader(title)
     st.caption(f"Score {review.score.percent:g}% ({review.score.earned:g} of {review.score.possible} points)"
@@ -393,6 +386,5 @@ def _case_review(store: Store, cases, review: exam.CaseReview, title: str, key: 
                 "page to see it.", icon="🔒")
     # The learner's own certainty (and pad, when kept) per committed stage: stored with each commit, shown
     # only here, once the exam is over.
-    pad.reasoning_by_stage(reasoning_trace.stage_traces(cases[review.case_id], review.attempt,
-                                                        store.stage_reasoning(review.attempt_id),
-                                                        common.content().catalogue))
+    pad.reasoning_by_stage(reasoning_trace.stage_traces(case, review.attempt, store.stage_reasoning(review.attempt_id),
+                                                        catalogue))

@@ -87,7 +87,7 @@ def render() -> None:
     shown = filter_cases(cases, regions=regions, specialties=specialties, difficulties=difficulties, text=text,
                          bands=bands, band_filter=band_filter)
     try:
-        in_class, unknown = _cases_in_class(), False
+        in_class, unknown = (classroom.cases_in_class(store) if store is not None else set()), False
     except StoreError as error:  # which cases a live class holds is unknown: none opens until it is known
         in_class, unknown = set(), True
         st.error("Cases cannot be opened right now: the app cannot check which cases a live class is using. "
@@ -125,15 +125,6 @@ def render() -> None:
 def _bands(cases) -> dict[str, str | None]:
     store = common.store()
     return peers.library_bands(store, cases) if store is not None else {}
-
-
-def _cases_in_class() -> set[str]:
-    """Cases a running class keeps out of self-study until its final reveal.
-
-    A failed lookup raises StoreError rather than answer "no class", which would open the class's case.
-    """
-    store = common.store()
-    return classroom.cases_in_class(store) if store is not None else set()
 
 
 def _statuses(store, cases: list[Case], learner_id: int | None) -> dict[str, progress.CaseStatus]:

@@ -18,14 +18,6 @@ def _ack_key(attempt_id: int) -> str:
     return f"acknowledged-{attempt_id}"
 
 
-def in_class(store: Store, case_id: str) -> bool:
-    """Whether a running class keeps this case out of self-study (quiz.classroom.cases_in_class).
-
-    A failed lookup raises StoreError rather than answer "no class", which would show the class's case.
-    """
-    return case_id in classroom.cases_in_class(store)
-
-
 def _overruled_notice(case: Case, stage_index: int, mine: dict[str, str]) -> str:
     """What the losing tab of a double commit is told: the other answers stand, and what it had picked."""
     picked = []
@@ -81,7 +73,7 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
     st.title(case.title)
     st.caption(case.summary)
     try:
-        held = in_class(store, case.id)
+        held = case.id in classroom.cases_in_class(store)
     except StoreError as error:
         st.error(f"This case cannot be opened right now: the app cannot check whether a live class is using it. "
                  f"{error}", icon="🛑")
