@@ -317,7 +317,7 @@ def engine_for(url: str) -> sa.Engine:
         if url not in _engines:
             if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
                 Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+            engine = sa.create_engine(url)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
                 path = sqlite_file(url)
@@ -421,6 +421,14 @@ def attempt_record(row: Mapping) -> AttemptRecord:
     return AttemptRecord(**fields)
 
 
+class _CommitLost(Exception):
+    """The connection dropped during a commit: whether the change was saved is unknown."""
+
+    def __init__(self, error: exc.DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class Store:
     """The one place that writes to the database."""
 
@@ -443,20 +451,48 @@ class Store:
         On SQLite, a write commits only while the path still names the file the connection opened:
         after the file was deleted or replaced, a pooled connection would write into the deleted
         file, and the change would be lost at the next restart without a word.
+
+        A connection the server dropped (a database restart, a proxy's idle timeout) fails at its
+        first statement; SQLAlchemy then discards every pooled connection of that age, and the work
+        runs once more on a new one. Nothing of the failed try was committed, so nothing is done
+        twice. A connection lost during the commit itself is not retried: that change may have been
+        saved, and the person is told so. This replaces a liveness ping before every use of a
+        pooled connection, which cost a round trip each time (docs/deploy.md, the class of 300).
         """
         try:
             if self._schema_missing:
                 self._create_schema()
-            with (self.engine.begin() if write else self.engine.connect()) as conn:
-                self._check_file(conn, write)
-                result = work(conn)
-                if write:
-                    self._check_file(conn, write)  # just before the commit
-                return result
+            try:
+                return self._once(work, write)
+            except exc.DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                return self._once(work, write)
+        except _CommitLost as lost:
+            raise StoreError(f"The connection to the progress database at {self.url.split('@')[-1]} was lost "
+                             "while a change was being saved: it may or may not have been saved. "
+                             "Reload the page to see what was kept.") from lost.error
         except exc.IntegrityError:
             raise
         except exc.SQLAlchemyError as error:
             raise explain(error, self.url) from None
+
+    def _once(self, work, write: bool):
+        with self.engine.connect() as conn:
+            if not write:
+                self._check_file(conn, write)
+                return work(conn)
+            transaction = conn.begin()
+            self._check_file(conn, write)
+            result = work(conn)
+            self._check_file(conn, write)  # just before the commit
+            try:
+                transaction.commit()
+            except exc.DBAPIError as error:
+                if error.connection_invalidated:
+                    raise _CommitLost(error) from error
+                raise
+            return result
 
     def _check_file(self, conn, write: bool) -> None:
         if self.file is None:

@@ -705,3 +705,63 @@ def test_a_restart_mid_session_resumes_for_instructor_and_students(store, url):
     view = C.student_view(CASE, state, C.my_answers(fresh, ann_again))
     assert view.current.questions[0].result.chosen.id == "abscess"
     assert len(C.result_rows(fresh, resumed, CASE)) == 2
+
+
+# --- the database drops every connection in the middle of a session --------------------
+
+@pytest.mark.parametrize("url", [b for b in BACKENDS if b.id == "postgres"], indirect=True)
+def test_a_database_restart_mid_session_costs_no_answer_and_no_error(store, url):
+    """PostgreSQL restarted (or a proxy cut idle connections): every pooled connection is dead.
+
+    The next read and the next answer each go through on a new connection, and each answer is
+    stored once: a statement that failed on a dead connection never committed, so it is run again.
+    """
+    host = new_session(store)
+    ann, bob = C.join(store, host.code, "Ann"), C.join(store, host.code, "Bob")
+    open_stage(store, host, 1)
+    q = CASE.stages[1].questions[0]
+    C.submit(store, ann, CASE, 1, q.id, q.answer)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:  # what a restart does to the app's pooled connections
+            cut = conn.execute(sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    finally:
+        engine.dispose()
+    assert cut >= 1
+    assert C.session_state(store, host.session_id).phase == C.OPEN
+    C.submit(store, bob, CASE, 1, q.id, "lipoma")
+    assert C.my_answers(store, bob) == {q.id: "lipoma"}
+    state = step(store, host, "reveal")
+    assert sorted(row["option_id"] for row in C.result_rows(store, host, CASE)) == sorted([q.answer, "lipoma"])
+    assert state.phase == C.REVEALED
+
+
+@pytest.mark.parametrize("url", [b for b in BACKENDS if b.id == "postgres"], indirect=True)
+def test_a_connection_lost_during_the_commit_is_not_run_again_and_the_message_says_so(store, url):
+    """The commit may have reached the server before the connection died: running it again could
+    save an answer twice, so the person is told it may or may not have been saved."""
+    from sqlalchemy import event
+
+    host = new_session(store)
+    ann = C.join(store, host.code, "Ann")
+    open_stage(store, host, 1)
+    q = CASE.stages[1].questions[0]
+    killer = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    calls = []
+
+    def cut_this_connection(conn):
+        calls.append(1)
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with killer.begin() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    event.listen(store.engine, "commit", cut_this_connection)
+    try:
+        with pytest.raises(store_module.StoreError, match="may or may not have been saved"):
+            C.submit(store, ann, CASE, 1, q.id, q.answer)
+    finally:
+        event.remove(store.engine, "commit", cut_this_connection)
+        killer.dispose()
+    assert calls == [1]  # tried once
+    assert C.my_answers(store, ann) in ({}, {q.id: q.answer})
