@@ -4,7 +4,9 @@ import streamlit as st
 from quiz.classroom import JOIN_PARAM
 from quiz.store import StoreError
 from quiz.ui import class_host, class_present, class_student, dashboard, library, review
-from quiz.ui import author, exam, items, signin
+from quiz.ui import author, exam, items, signin, streamlit_patches
+
+streamlit_patches.install()  # once per process: a race in Streamlit's server could leave a page blank (B5)
 
 st.set_page_config(page_title="Case-based differential diagnosis", page_icon="🩺", layout="wide")
 

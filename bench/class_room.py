@@ -83,7 +83,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from quiz import classroom  # noqa: E402
 from quiz.content import loader  # noqa: E402
 from quiz.store import class_answers, class_students, forget_stores, open_store  # noqa: E402
-from quiz.ui import class_student  # noqa: E402
+from quiz.ui import class_student, streamlit_patches  # noqa: E402
 from streamlit_server import free_port  # noqa: E402
 
 PASSCODE = "bench-passcode"
@@ -723,6 +723,8 @@ async def run_class(store_name: str, url: str, processes: int, count: int, case,
             "idle_cpu_pct": 100 * idle_cpu / idle_elapsed, "idle_client_pct": 100 * idle_client / idle_elapsed,
             "class_cpu_s": class_cpu, "class_client_s": class_client, "others_pct": 100 * others,
             "rss_mb": rss, "rss_mb_per_session": (rss - base_rss) / max(len(joined), 1),
+            "held_back": sum(server.log.read_text(errors="replace").count(streamlit_patches.HELD_BACK)
+                             for server in servers),
         }
     finally:
         await asyncio.gather(*(p.close() for p in pupils), return_exceptions=True)
@@ -814,7 +816,8 @@ def main() -> int:
                 print(f"  joined {r['joined']}/{count} (join p50 {r['join_p50']:.2f}s p95 {r['join_p95']:.2f}s, "
                       f"{r['join_cpu_s']:.1f}s server CPU); polling every {r['interval']:g}s; "
                       f"follow max {r['follow_max']:.2f}s; answers sent {r['answers']}, submit p50 "
-                      f"{1000 * r['submit_p50']:.0f} ms; unconfirmed {r['unconfirmed']}; server RSS {r['rss_mb']:.0f} MB; "
+                      f"{1000 * r['submit_p50']:.0f} ms; unconfirmed {r['unconfirmed']}; runners held back (B5 fix) "
+                      f"{r['held_back']}; server RSS {r['rss_mb']:.0f} MB; "
                       f"idle client CPU {r['idle_client_pct']:.0f}%; class CPU server {r['class_cpu_s']:.1f}s "
                       f"client {r['class_client_s']:.1f}s, other programs {r['others_pct']:.0f}% of a core; "
                       f"{time.monotonic() - started:.0f}s", flush=True)
