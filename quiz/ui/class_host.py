@@ -522,15 +522,15 @@ def _results(store: Store, host: Host, case: Case, in_control: bool) -> None:
                                         "answers": "Answers", "correct": "Correct",
                                         "percent_correct": "% correct (of answers)",
                                         "percent_of_class": "% correct (of class)", "mean_credit": "Mean credit"}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", placeholder="—")
     st.markdown("##### Per student")
-    st.dataframe(pd.DataFrame(classroom.student_summary(case, rows, names)), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(classroom.student_summary(case, rows, names)), hide_index=True, width="stretch", placeholder="—")
     st.caption(f"*class score*: the certainty-based marks of the student's answers, out of "
                f"{classroom.max_class_score(case):g} (every question right with high certainty). Right: high 3, "
                "moderate 2, low 1; wrong: low 0, moderate −2, high −6; no certainty counts as low. Speed counts "
                "for nothing.")
     st.markdown("##### Per question")
-    st.dataframe(pd.DataFrame(classroom.question_summary(case, rows)), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(classroom.question_summary(case, rows)), hide_index=True, width="stretch", placeholder="—")
     _certainty_tables(case, rows)
     st.download_button("Download all answers (CSV)", functools.partial(answers_csv, store, host, case),
                        mime="text/csv", file_name=f"class-{host.code}-{case.id}.csv", key="class-csv",
@@ -545,12 +545,12 @@ def _certainty_tables(case: Case, rows: list[dict]) -> None:
     table = pd.DataFrame(classroom.certainty_summary(case, rows)).rename(columns={
         "stage": "Stage", "question_id": "Question", "option": "Option", "best": "Best", "answers": "Answers",
         "low": "Low", "moderate": "Moderate", "high": "High", classroom.NO_CERTAINTY: "Not given"})
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
     found = classroom.class_calibration(rows)
     st.markdown("##### Accuracy by certainty")
     st.dataframe(pd.DataFrame([{"Certainty": CERTAINTY_NAMES[r.level], "Answers": r.answers,
                                 "Accuracy (%)": round(100 * r.accuracy, 1)} for r in found.by_level]),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", placeholder="—")
     st.caption(f"Over {found.answers} answers with a certainty: mean certainty {found.mean_certainty:.0%}, "
                f"accuracy {found.accuracy:.0%}: {found.verdict}.")
 

@@ -296,7 +296,7 @@ def trace(rows: tuple[TraceRow, ...], score: engine.Score) -> None:
     st.subheader("Your reasoning trace")
     st.metric("Score", f"{score.percent:g}%", help=f"{score.earned:g} of {score.possible} points")
     frame = trace_frame(rows)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder="—")
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X("Stage:N", sort=None, title=None),
         xOffset="Question:N",

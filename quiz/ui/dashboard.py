@@ -72,7 +72,7 @@ def render() -> None:
     rows = [{"Case": current.cases[r.case_id].title if r.case_id in current.cases else r.case_id,
              "Started (UTC)": _when(r.started_at), "Finished (UTC)": _when(r.finished_at) or "not yet",
              "Score": f"{100 * r.earned / r.possible:.0f}%" if r.possible else "in progress"} for r in records]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch", placeholder="—")
     st.download_button("Download my answers (CSV)", progress.to_csv(frame),
                        file_name=f"progress-{_file_label(learner)}.csv", mime="text/csv", key="export-progress")
 
@@ -166,7 +166,7 @@ def reasoning_section(frame, reasoning, cases) -> None:
             x=alt.X("Certainty:N", sort=[level.capitalize() for level in calibration.LEVEL_ORDER], title=None),
             xOffset="Measure:N", y=alt.Y("Percent:Q", scale=alt.Scale(domain=[0, 100])), color="Measure:N",
             tooltip=["Certainty", "Measure", "Percent", "Answers"]).properties(height=220), width="stretch")
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
     course = progress.reasoning_course(reasoning, cases)
     if not course.empty:
         st.subheader("Where the right diagnosis entered your differential")
@@ -176,7 +176,7 @@ def reasoning_section(frame, reasoning, cases) -> None:
                      .rename(columns={"entered": "entered at stage", "leading": "led from stage",
                                       "settles": "settled at stage", "closures": "premature closures"})
                      [["case", "entered at stage", "led from stage", "settled at stage", "premature closures"]],
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", placeholder="—")
 
 
 TRACE_KEY = "progress-trace-attempt"
@@ -207,7 +207,7 @@ def attempt_trace(store: Store, records, frame: pd.DataFrame, current) -> None:
     traces = reasoning_trace.stage_traces(case, attempt, stored, current.catalogue)
     rows = tuple(row for t in traces for row in t.answers)
     if rows:
-        st.dataframe(components.trace_frame(rows), hide_index=True, width="stretch")
+        st.dataframe(components.trace_frame(rows), hide_index=True, width="stretch", placeholder="—")
     pad.reasoning_by_stage(traces)
 
 
@@ -276,7 +276,7 @@ def _weak_areas(store: Store, cases, learner_id: int, frame: pd.DataFrame) -> No
                                   "rated": "With certainty", "certainty": "Mean certainty (%)",
                                   "gap": "Calibration gap (points)"})
     st.dataframe(shown[["Area", "Answers", "Accuracy (%)", "With certainty", "Mean certainty (%)",
-                        "Calibration gap (points)"]], hide_index=True, width="stretch")
+                        "Calibration gap (points)"]], hide_index=True, width="stretch", placeholder="—")
     try:  # the cases a live class keeps hidden are not drawn, nor counted on the button
         plan = exam.plan_weakest(frame, cases, hidden=classroom.cases_in_class(store))
     except StoreError as error:

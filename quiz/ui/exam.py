@@ -351,7 +351,7 @@ def _results(store: Store, cases, learner_id: int, exam_id: int, hidden: set[str
     st.dataframe(pd.DataFrame([{"Case": titles[t.case_id], "Stage": f"{t.stage_number}. {t.heading}",
                                 "Committed (UTC)": f"{t.committed_at:%H:%M:%S}",
                                 "Time": clock(t.spent.total_seconds())} for t in result.times],
-                              columns=["Case", "Stage", "Committed (UTC)", "Time"]), hide_index=True, width="stretch")
+                              columns=["Case", "Stage", "Committed (UTC)", "Time"]), hide_index=True, width="stretch", placeholder="—")
     catalogue = common.content().catalogue
     for review in result.cases:
         _case_review(store, cases[review.case_id], catalogue, review, titles[review.case_id],
@@ -384,7 +384,7 @@ def _case_review(store: Store, case, catalogue, review: exam.CaseReview, title: 
     else:
         st.info("You did not commit every stage of this case, so its outcome stays hidden: play it on the Cases "
                 "page to see it.", icon="🔒")
-    # The learner's own certainty (and pad, when kept) per committed stage: stored with each commit, shown
-    # only here, once the exam is over.
+    # The learner's own certainty per committed stage: stored with each commit, shown only here, once the
+    # exam is over. An exam offers no differential pad, so the trace does not mention one.
     pad.reasoning_by_stage(reasoning_trace.stage_traces(case, review.attempt, store.stage_reasoning(review.attempt_id),
-                                                        catalogue))
+                                                        catalogue), with_pad=False)

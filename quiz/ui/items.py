@@ -144,7 +144,7 @@ def _table(case: Case, report: ia.Report) -> None:
         "Flags": text(width="large"), "Question": text(width="large"),
     }
     st.subheader("Questions")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="items-table", height=_fit(len(rows)),
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", placeholder="—", key="items-table", height=_fit(len(rows)),
                  column_config=config)
 
 
@@ -188,7 +188,7 @@ def _distractors(case: Case, report: ia.Report) -> None:
             if value is not None:
                 chart_rows.append({"Option": label, "Group": group, "Share": value, "Key": "Key" if o.is_key else "Distractor"})
     share = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="items-options", height=_fit(len(rows)),
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", placeholder="—", key="items-options", height=_fit(len(rows)),
                  column_config={"Share": share, "Upper group": share, "Lower group": share})
     if item.group_size:
         st.caption(f"{item.n} respondents; the upper and lower groups have {item.group_size} each.")
@@ -221,7 +221,7 @@ def _comparison(case: Case, scopes: dict[str, list[Choice]], items: list[ia.Item
     st.subheader("Difficulty by session and cohort")
     st.caption("Share who chose the key, each group on its own.")
     share = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")
-    st.dataframe(wide.reset_index(), hide_index=True, width="stretch", key="items-compare", height=_fit(len(wide)),
+    st.dataframe(wide.reset_index(), hide_index=True, width="stretch", placeholder="—", key="items-compare", height=_fit(len(wide)),
                  column_config={c: share for c in wide.columns})
 
 

@@ -224,14 +224,16 @@ def representation_feedback(case: Case, stage_index: int, mine: str | None) -> N
 
 # --- at the reveal -------------------------------------------------------------------------------
 
-def trace_lines(trace: StageTrace) -> str:
-    """One stage of the reasoning trace as Markdown: the pad (leading, must-not-miss), certainty, the one-liner."""
-    if trace.pad:
+def trace_lines(trace: StageTrace, with_pad: bool = True) -> str:
+    """One stage of the reasoning trace as Markdown: the pad (leading, must-not-miss), certainty, the one-liner.
+
+    ``with_pad=False`` where no pad is offered (an exam): "none kept" would blame the learner for it.
+    """
+    parts = []
+    if with_pad:
         pad = ", ".join(f"{line.rank}. {line.label}" + (" (**leading**)" if line.leading else "")
                         + (" ⚠️ must not miss" if line.must_not_miss else "") for line in trace.pad)
-    else:
-        pad = "*none kept*"
-    parts = [f"Differential: {pad}"]
+        parts.append(f"Differential: {pad or '*none kept*'}")
     if trace.certainty:
         parts.append(f"Certainty: {trace.certainty_text}")
     if trace.problem_representation:
@@ -241,16 +243,18 @@ def trace_lines(trace: StageTrace) -> str:
     return f"**{trace.stage_number}. {trace.stage_heading}**  \n" + "  \n".join(parts)
 
 
-def reasoning_by_stage(traces: Sequence[StageTrace]) -> None:
+def reasoning_by_stage(traces: Sequence[StageTrace], with_pad: bool = True) -> None:
     """The learner's own reasoning of each committed stage (:func:`quiz.play.reasoning_trace.stage_traces`)."""
     if not traces:
         return
     st.markdown("##### Your reasoning, stage by stage")
     if not any(t.pad or t.certainty or t.problem_representation for t in traces):
-        st.caption("You kept no differential, certainty or one-liner in this attempt.")
+        st.caption("You kept no differential, certainty or one-liner in this attempt." if with_pad
+                   else "You gave no certainty in this case.")
         return
     for trace in traces:
-        st.markdown(trace_lines(trace))
+        if with_pad or trace.certainty or trace.problem_representation:  # without a pad, a stage may hold nothing
+            st.markdown(trace_lines(trace, with_pad))
 
 
 def course(case: Case, pads: Sequence[Pad | None], trace: Sequence[tuple[int, float, float]],
@@ -287,4 +291,4 @@ def course(case: Case, pads: Sequence[Pad | None], trace: Sequence[tuple[int, fl
         st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
             x=alt.X("Stage:O"), y=alt.Y("Percent:Q", scale=alt.Scale(domain=[0, 100])), color="Measure:N",
             tooltip=["Stage", "Measure", "Percent"]).properties(height=200), width="stretch")
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch", placeholder="—")

@@ -235,4 +235,4 @@ def _missed_list(missed: list[schedule.ReviewItem], by_item, now: datetime) -> N
     st.caption("An item leaves this list once the scheduler expects you to recall it a week from now.")
     # The date and the question first: on a phone the case's long title would push them off screen.
     st.dataframe([{"Next review": _due_label(i.due, now), "Question": by_item[i.item][0].prompt,
-                   "From": by_item[i.item][1]} for i in missed], hide_index=True, width="stretch")
+                   "From": by_item[i.item][1]} for i in missed], hide_index=True, width="stretch", placeholder="—")
