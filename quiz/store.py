@@ -453,9 +453,9 @@ class Store:
         file, and the change would be lost at the next restart without a word.
 
         A connection the server dropped (a database restart, a proxy's idle timeout) fails at its
-        first statement; SQLAlchemy then discards every pooled connection of that age, and the work
+        next statement; SQLAlchemy then discards every pooled connection of that age, and the work
         runs once more on a new one. Nothing of the failed try was committed, so nothing is done
-        twice. A connection lost during the commit itself is not retried: that change may have been
+        twice: ``work`` must therefore do nothing but database statements. A connection lost during the commit itself is not retried: that change may have been
         saved, and the person is told so. This replaces a liveness ping before every use of a
         pooled connection, which cost a round trip each time (docs/deploy.md, the class of 300).
         """
