@@ -19,9 +19,13 @@ from quiz.ui import streamlit_patches
 def test_the_fix_was_written_for_the_installed_streamlit_and_its_internals_are_there():
     assert streamlit_patches.written_for_this_streamlit(), (
         "Streamlit was upgraded: check quiz/ui/streamlit_patches.py against the new AppSession, then WRITTEN_FOR")
-    rerun = inspect.getsource(AppSession.request_rerun)
+    def source(method):  # Streamlit's own, whether or not the app installed the fix in this process
+        return inspect.getsource(getattr(method, "unpatched", method))
+
+    rerun = source(AppSession.request_rerun)
     assert "self._scriptrunner.request_rerun(rerun_data)" in rerun and "self._create_scriptrunner(rerun_data)" in rerun
-    handle = inspect.getsource(AppSession._handle_scriptrunner_event_on_event_loop)
+    assert "self._scriptrunner = ScriptRunner(" in source(AppSession._create_scriptrunner)
+    handle = source(AppSession._handle_scriptrunner_event_on_event_loop)
     assert "sender is not self._scriptrunner" in handle  # the events a new runner makes stale
     assert "self._scriptrunner = None" in handle  # on the old runner's SHUTDOWN
 
