@@ -67,24 +67,28 @@ def select_line(label: str, line: int, nonce: int) -> None:
     ``st.html`` runs its script when the element mounts, not again for the same body.
     """
     target = json.dumps(f'textarea[aria-label="{label}"]')
-    st.html(
-        f"<script data-request='{int(nonce)}'>(() => {{ let tries = 0; const go = () => {{"
-        f" const box = document.querySelector({target});"
-        " if (!box) { if (++tries < 6) setTimeout(go, tries * 120); return; }"
+    script = (
+        "(() => { let tries = 0, done = false; const stop = () => { done = true; };"
+        # the author's own key or tap ends the request: from then on the caret is theirs
+        " document.addEventListener('keydown', stop, {capture: true, once: true});"
+        " document.addEventListener('pointerdown', stop, {capture: true, once: true});"
+        " const place = (box) => {"
         f" const lines = box.value.split('\\n'); const n = Math.min({int(line)}, lines.length);"
         " let start = 0; for (let i = 0; i < n - 1; i++) start += lines[i].length + 1;"
+        " if (document.activeElement === box && box.selectionStart === start) return;"
         " box.focus(); box.setSelectionRange(start, start + lines[n - 1].length);"
         # wrapped lines make line numbers no guide to height: measure the text above in a hidden twin
         " const twin = box.cloneNode(); twin.style.cssText += ';position:absolute;visibility:hidden;height:0;';"
         " twin.style.width = box.offsetWidth + 'px'; box.parentNode.appendChild(twin);"
         " twin.value = box.value.slice(0, start); const above = twin.scrollHeight; twin.remove();"
         " box.scrollTop = Math.max(0, above - box.clientHeight / 3);"
-        " box.scrollIntoView({block: 'center'});"
-        # a rerun still under way may redraw the box and drop the selection: put it back, briefly
-        " if (++tries < 4) setTimeout(() => { if (document.activeElement !== box"
-        " || box.selectionStart !== start) go(); }, 400); }; go(); })();</script>",
-        unsafe_allow_javascript=True, width="content",
+        " box.scrollIntoView({block: 'center'}); };"
+        # a rerun still under way (seconds on a busy server) may redraw the box and drop the
+        # selection: keep putting it back for 6 s, unless the author has pressed a key or tapped
+        f" const go = () => {{ if (done) return; const box = document.querySelector({target});"
+        " if (box) place(box); if (++tries < 20) setTimeout(go, 300); }; go(); })();"
     )
+    st.html(f"<script data-request='{int(nonce)}'>{script}</script>", unsafe_allow_javascript=True, width="content")
 
 
 def kind_label(kind: str) -> str:
