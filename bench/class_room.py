@@ -172,6 +172,7 @@ class Browser:
         self.closed = False
         self.recent: deque[tuple[float, str]] = deque(maxlen=14)  # (moment, kind) of the last messages received
         self.on_element, self.on_full_run, self.on_full_run_start = on_element, on_full_run, on_full_run_start
+        self.on_message: Callable | None = None  # given every ForwardMsg first (bench/ui_rerun.py's player)
 
     async def open(self) -> None:
         self.ws = await websockets.connect(
@@ -235,6 +236,8 @@ class Browser:
             async for data in self.ws:
                 now = time.monotonic()
                 message = ForwardMsg.FromString(data)
+                if self.on_message is not None:
+                    self.on_message(message, now)
                 kind = message.WhichOneof("type")
                 if kind == "new_session" and message.metadata.run.fragment_ids:
                     self.recent.append((now, "new_session(fragment)"))

@@ -66,6 +66,143 @@ def player_rerun(repeats: int, with_pad: bool = False) -> tuple[float, float | N
     return statistics.median(samples) / 2, statistics.median(edits) if edits else None
 
 
+# --- the same over Streamlit's websocket protocol, as a browser asks -----------------------------
+
+class PlayerTab:
+    """One browser tab on the player, over the websocket client of bench/class_room.py: it finds the
+    widgets of the run just drawn by their keys and sends what a browser sends for a tap, with the
+    fragment id of the widget's fragment, so a fragment's rerun is measured as the server runs it."""
+
+    def __init__(self, port: int, case_id: str) -> None:
+        from class_room import Browser
+
+        self.browser = Browser(port, f"case={case_id}", lambda element, now: None, lambda now: None, lambda: None)
+        self.browser.on_message = self._message
+        # delta path -> (order received, element, fragment id): a full run replaces the page, a fragment's
+        # run only its own part, as in the frontend
+        self.drawn: dict[tuple, tuple[int, object, str]] = {}
+        self.received = 0
+        self.run_started = 0
+        self.finished = None
+        self.statuses: list[int] = []
+
+    def _message(self, message, now: float) -> None:
+        kind = message.WhichOneof("type")
+        self.received += 1
+        if kind == "new_session":
+            self.run_started = self.received
+            if not message.metadata.run.fragment_ids:
+                self.drawn = {}
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            self.drawn[tuple(message.metadata.delta_path)] = (
+                self.received, message.delta.new_element, message.delta.fragment_id)
+        elif kind == "script_finished":
+            self.statuses.append(message.script_finished)
+            if message.script_finished != message.FINISHED_EARLY_FOR_RERUN and self.finished is not None:
+                self.finished.set()
+
+    def widget(self, kind: str, test, *, this_run: bool = False) -> tuple[object, str]:
+        """The newest element of ``kind`` that passes ``test`` (``this_run``: drawn by the last run), and its fragment."""
+        for order, element, fragment_id in sorted(self.drawn.values(), key=lambda held: -held[0]):
+            if this_run and order < self.run_started:
+                break
+            if element.WhichOneof("type") == kind and test(getattr(element, kind)):
+                return getattr(element, kind), fragment_id
+        raise LookupError(f"no {kind} on the page that fits")
+
+    async def send(self, states, fragment_id: str = "") -> None:
+        import asyncio
+
+        self.finished = asyncio.Event()
+        self.statuses = []
+        await self.browser.rerun(states, fragment_id=fragment_id)
+        await asyncio.wait_for(self.finished.wait(), 60)
+
+
+async def protocol_player(port: int, pid: int, case, labels: dict[str, str]) -> dict[str, list[float]]:
+    """Server CPU seconds per tap while playing ``case`` with a 3-entry pad at every stage but the last."""
+    import asyncio
+
+    from element_cost import cpu_seconds
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    from quiz.play import differential
+
+    tab = PlayerTab(port, case.id)
+    tab.finished = asyncio.Event()
+    for _ in range(120):
+        try:
+            await tab.browser.open()
+            break
+        except OSError:
+            await asyncio.sleep(0.25)
+    await asyncio.wait_for(tab.finished.wait(), 60)
+    spent: dict[str, list[float]] = {"pad edit": [], "commit": [], "continue": []}
+
+    async def tap(kind: str, states, fragment_id: str) -> None:
+        before = cpu_seconds(pid)
+        await tab.send(states, fragment_id)
+        spent[kind].append(cpu_seconds(pid) - before)
+
+    for index, stage in enumerate(case.stages[:-1]):
+        number = index + 1
+        pad, fragment_id = tab.widget("multiselect", lambda w: w.id.endswith(f"-pad-{number}"))
+        picks = [labels[e.diagnosis] for e in differential.expert(stage)][:3]
+        await tap("pad edit", [WidgetState(id=pad.id, string_array_value={"data": picks})], fragment_id)
+        states = []
+        for question in stage.questions:
+            radio, _ = tab.widget("radio", lambda w: w.id.endswith(f"-{number}-{question.id}"))
+            answer = next(o.label for o in question.options if o.id == question.answer)
+            states.append(WidgetState(id=radio.id, string_value=answer))
+            if question.kind == "diagnosis":
+                sure, _ = tab.widget("radio", lambda w: w.id.endswith(f"-{number}-{question.id}-certainty"))
+                states.append(WidgetState(id=sure.id, string_value=sure.options[1]))
+        submit, fragment_id = tab.widget("button", lambda w: w.label == "Commit answers")
+        await tap("commit", [*states, WidgetState(id=submit.id, trigger_value=True)], fragment_id)
+        tab.widget("markdown", lambda w: w.body == "##### Feedback", this_run=True)  # the commit went through
+        go, fragment_id = tab.widget("button", lambda w: w.label.startswith("Continue"))
+        await tap("continue", [WidgetState(id=go.id, trigger_value=True)], fragment_id)
+        tab.widget("multiselect", lambda w: w.id.endswith(f"-pad-{number + 1}"), this_run=True)  # the next stage
+    await tab.browser.close()
+    return spent
+
+
+def protocol_figures(rounds: int = 5) -> tuple[float, dict[str, float]]:
+    """Server CPU per rerun of an empty script, and the mean per tap of the player over ``rounds`` plays of
+    the longest case, each asked for over the websocket."""
+    import asyncio
+
+    from element_cost import cpu_per_rerun, script
+    from streamlit_server import free_port
+    import subprocess
+
+    from quiz.ui import pad
+
+    with tempfile.TemporaryDirectory() as folder:
+        empty = Path(folder) / "empty.py"
+        empty.write_text(script(0))
+        baseline = asyncio.run(cpu_per_rerun(empty, 300))
+        content = loader.load_content(REPO / "content")
+        case = max(content.cases.values(), key=lambda c: len(c.stages))
+        labels = {i: pad.option_text(e) for i, e in content.catalogue.items()}
+        samples: dict[str, list[float]] = {}
+        for round_ in range(rounds):
+            port = free_port()
+            env = {**os.environ, "QUIZ_DATABASE_URL": f"sqlite:///{folder}/protocol-{round_}.sqlite3"}
+            server = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), f"--server.port={port}",
+                 "--server.address=127.0.0.1"], cwd=REPO, env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                for kind, values in asyncio.run(protocol_player(port, server.pid, case, labels)).items():
+                    samples.setdefault(kind, []).extend(values)
+            finally:
+                server.terminate()
+                server.wait()
+    # /proc counts CPU in clock ticks (10 ms): one tap's figure is coarse, the mean over many is not
+    return baseline, {kind: statistics.fmean(values) for kind, values in samples.items()}
+
+
 def first_page_seconds() -> float | None:
     from streamlit_server import CHROMIUM, CHROMIUM_ARGS, running_app
 
@@ -99,6 +236,10 @@ def main() -> None:
     print(f"ratio player/empty:          {player / empty:8.2f} (target <= 3)")
     print(f"same, with a 3-entry pad:    {padded * 1000:8.1f} ms, ratio {padded / empty:.2f} (target <= 3)")
     print(f"pad edit rerun:              {edit * 1000:8.1f} ms, ratio {edit / empty:.2f}")
+    baseline, taps = protocol_figures()
+    print(f"over the websocket, server CPU: empty script {baseline * 1000:.2f} ms a rerun")
+    for kind, seconds in taps.items():
+        print(f"  player {kind:9s} {seconds * 1000:7.2f} ms, ratio {seconds / baseline:5.2f} (target <= 3)")
     startup = None if args.no_browser else first_page_seconds()
     if startup is not None:
         print(f"streamlit run -> first library page in Chromium: {startup:.2f} s")

@@ -705,9 +705,7 @@ class Store:
             conn.execute(answers.insert(), rows)
             if reasoning is not None:
                 conn.execute(stage_reasoning.insert().values(
-                    attempt_id=attempt_id, stage_index=stage_index, pad=reasoning.get("pad"),
-                    certainty=reasoning.get("certainty") or None,
-                    problem_representation=(reasoning.get("problem_representation") or "").strip() or None))
+                    attempt_id=attempt_id, stage_index=stage_index, **reasoning_row(reasoning)))
             if finished is not None:
                 conn.execute(attempts.update().where(attempts.c.id == attempt_id).values(
                     finished_at=stamp, earned=finished[0], possible=finished[1]))
@@ -783,6 +781,17 @@ class Store:
             conn.execute(review_cards.delete().where(review_cards.c.learner_id == learner_id))
 
         self.run(work)
+
+
+def reasoning_row(reasoning: Mapping) -> dict:
+    """The columns ``record_stage`` stores for a stage's reasoning."""
+    return {"pad": reasoning.get("pad"), "certainty": reasoning.get("certainty") or None,
+            "problem_representation": (reasoning.get("problem_representation") or "").strip() or None}
+
+
+def reasoning_as_read(reasoning: Mapping) -> dict:
+    """What ``stage_reasoning`` reads back for ``reasoning`` once ``record_stage`` has stored it."""
+    return _reasoning(reasoning_row(reasoning))
 
 
 def _reasoning(row: Mapping) -> dict:

@@ -64,8 +64,9 @@ def test_every_case_with_a_pad_at_every_stage(case_id, database):
         at = multiselect.set_value(picks).run()
         assert_no_exception(at)
         shown_ids += [f.id for f in stage.findings if f.id]
-        widget(at.checkbox, f"-pad-mnm-{number}-{picks[-1]}").check()
+        widget(at.multiselect, f"-pad-mnm-{number}").set_value([picks[-1]])
         if shown_ids:
+            at = widget(at.selectbox, f"-pad-tie-target-{number}").set_value(picks[0]).run()
             widget(at.multiselect, f"-pad-supports-{number}-{picks[0]}").set_value([shown_ids[-1]])
         at = at.run()
         assert_no_expert_before_commit(case, index, page_text(at), picks)
@@ -142,3 +143,28 @@ def test_progress_shows_calibration_and_where_the_diagnosis_entered(database):
     for column in ("certainty", "differential", "leading", "must_not_miss", "problem_representation"):
         assert column in header, column
     assert " > ".join(label(d) for d in pad_for(case, 0)) in csv
+
+
+def test_findings_tied_to_each_entry_in_turn_are_all_kept_with_the_commit(database):
+    """One entry's finding widgets are drawn at a time: those of the entry left must still be committed."""
+    case = CASES[sorted(CASES)[0]]
+    stage = case.stages[0]
+    at = fresh_app(case=case.id, learner="Ada")
+    picks = pad_for(case, 0)[:2]
+    found = [f.id for f in stage.findings if f.id]
+    at = widget(at.multiselect, "-pad-1").set_value(picks).run()
+    at = widget(at.multiselect, "-pad-mnm-1").set_value([picks[1]]).run()
+    at = widget(at.selectbox, "-pad-tie-target-1").set_value(picks[0]).run()
+    at = widget(at.multiselect, f"-pad-supports-1-{picks[0]}").set_value([found[0]]).run()
+    at = widget(at.selectbox, "-pad-tie-target-1").set_value(picks[1]).run()
+    assert not [w for w in at.multiselect if w.key and w.key.endswith(f"-pad-supports-1-{picks[0]}")]
+    at = widget(at.multiselect, f"-pad-against-1-{picks[1]}").set_value([found[-1]]).run()
+    at = widget(at.selectbox, "-pad-tie-target-1").set_value(picks[0]).run()
+    assert widget(at.multiselect, f"-pad-supports-1-{picks[0]}").value == [found[0]]  # shown again as left
+    at = answer_stage(at, case, 0, lambda q: q.answer)
+    assert_no_exception(at)
+    db = Store(database)
+    kept = differential.pad_from_data(db.stage_reasoning(db.attempts(learner_of(db, "Ada"))[0].id)[0]["pad"])
+    first, second = kept.entries
+    assert (first.diagnosis, first.supports, first.against, first.must_not_miss) == (picks[0], (found[0],), (), False)
+    assert (second.diagnosis, second.supports, second.against, second.must_not_miss) == (picks[1], (), (found[-1],), True)

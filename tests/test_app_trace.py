@@ -62,8 +62,8 @@ def play_stage(at, case, index):
     number = index + 1
     picks = picks_at(case, index)
     at = widget(at.multiselect, f"-pad-{number}").set_value(picks).run()
-    for diagnosis in picks:  # flags carry over from the stage before: only the last pick keeps one
-        widget(at.checkbox, f"-pad-mnm-{number}-{diagnosis}").set_value(diagnosis == picks[-1])
+    # flags carry over from the stage before: only the last pick keeps one
+    widget(at.multiselect, f"-pad-mnm-{number}").set_value([picks[-1]])
     widget(at.selectbox, f"-pad-lead-{number}").set_value(picks[1])
     at = at.run()
     assert_no_exception(at)

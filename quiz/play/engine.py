@@ -12,6 +12,7 @@ measures reasoning and not option position.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -147,6 +148,7 @@ def new_seed() -> str:
     return secrets.token_hex(16)
 
 
+@functools.lru_cache(maxsize=8192)  # a page shows every option of every stage it draws, on every rerun
 def _rank(seed: str, question_id: str, option_id: str) -> bytes:
     return hmac.new(seed.encode(), f"{question_id}\x1f{option_id}".encode(), hashlib.sha256).digest()
 

@@ -311,15 +311,37 @@ def trace(rows: tuple[TraceRow, ...], score: engine.Score) -> None:
     st.altair_chart(chart, width="stretch")
 
 
+def progress(view: View, place=None) -> None:
+    """How many stages are committed, as a bar; ``place`` (an ``st.empty`` above) lets a fragment redraw it."""
+    committed = sum(1 for s in view.stages if s.results is not None)
+    (place or st).progress(committed / view.total_stages, text=f"{committed} of {view.total_stages} stages committed")
+
+
+def open_stage_number(view: View, acknowledged: int) -> int | None:
+    """The stage in play: the first not yet committed, or committed with its feedback still on screen.
+    None once every stage's feedback has been moved past (the reveal's turn)."""
+    return next((s.number for s in view.stages if s.results is None or s.number > acknowledged), None)
+
+
+def past_stage(stage: StageView, total: int) -> None:
+    """A stage moved past: folded, with its findings and what was chosen."""
+    with st.expander(f"✔ {stage_label(stage, total)} — {stage.heading}", expanded=False):
+        findings(stage.findings)
+        summary(stage.results)
+
+
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
          acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None,
-         around: Around | None = None, peer_stats: Callable[[], Mapping[str, object | None]] | None = None) -> None:
+         around: Around | None = None, peer_stats: Callable[[], Mapping[str, object | None]] | None = None,
+         start: int = 1, place=None) -> None:
     """Lay out a case as the engine's view allows: past stages, feedback, the open stage, the reveal.
 
     ``acknowledged`` is how many committed stages' feedback the learner has moved past; the newly
     committed stage's feedback is shown before the next stage opens. ``notices`` maps a stage
     number to a warning shown above its feedback. ``peer_stats``, when given, is asked for
     the peer figures (``peers.stats_for_case``) only when a stage's feedback is on screen.
+    ``start`` leaves out the stages before it (the player draws those outside its fragment), and
+    ``place`` is where the progress bar goes.
     """
     around = around or Around()
     scroll_key = f"{key}-scroll-to"
@@ -330,13 +352,10 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
         last = stage_number == view.total_stages
         st.session_state[scroll_key] = f"{key}-reveal" if last else f"{key}-stage-{stage_number + 1}"
 
-    committed = sum(1 for s in view.stages if s.results is not None)
-    st.progress(committed / view.total_stages, text=f"{committed} of {view.total_stages} stages committed")
-    for stage in view.stages:
+    progress(view, place)
+    for stage in view.stages[start - 1:]:
         if stage.results is not None and stage.number <= acknowledged:
-            with st.expander(f"✔ {stage_label(stage, view.total_stages)} — {stage.heading}", expanded=False):
-                findings(stage.findings)
-                summary(stage.results)
+            past_stage(stage, view.total_stages)
             continue
         with st.container(key=f"{key}-stage-{stage.number}"):
             st.markdown(f"### {stage_label(stage, view.total_stages)}")

@@ -32,12 +32,21 @@ def _lead_key(key: str, number: int) -> str:
     return f"{key}-pad-lead-{number}"
 
 
-def _flag_key(key: str, number: int, diagnosis: str) -> str:
-    return f"{key}-pad-mnm-{number}-{diagnosis}"
+def _flag_key(key: str, number: int) -> str:
+    return f"{key}-pad-mnm-{number}"
+
+
+def _tie_target_key(key: str, number: int) -> str:
+    return f"{key}-pad-tie-target-{number}"
 
 
 def _side_key(key: str, number: int, diagnosis: str, side: str) -> str:
     return f"{key}-pad-{side}-{number}-{diagnosis}"
+
+
+def _ties_key(key: str, number: int) -> str:
+    """Not a widget: {diagnosis: {side: [finding ids]}} for every entry, while only one entry's widgets are drawn."""
+    return f"{key}-pad-ties-{number}"
 
 
 def certainty_key(key: str, number: int, question_id: str) -> str:
@@ -57,8 +66,23 @@ def asks_representation(number: int, total: int) -> bool:
 
 def diagnosis_options(catalogue: Mapping[str, CatalogueEntry]) -> list[str]:
     """Every catalogue diagnosis, by label: the pad is chosen from all of them, not from the question's options."""
-    return sorted((e.id for e in catalogue.values() if e.kind == "diagnosis"),
-                  key=lambda i: differential.fold(catalogue[i].label))
+    return list(_picker(catalogue))
+
+
+def _picker(catalogue: Mapping[str, CatalogueEntry]) -> dict[str, str]:
+    """{diagnosis id: the text the type-ahead matches} in label order, worked out once per loaded catalogue."""
+    held = _PICKERS.get(id(catalogue))
+    if held is None or held[0] is not catalogue:
+        ids = sorted((e.id for e in catalogue.values() if e.kind == "diagnosis"),
+                     key=lambda i: differential.fold(catalogue[i].label))
+        held = (catalogue, {i: option_text(catalogue[i]) for i in ids})
+        if len(_PICKERS) > 8:  # content reloaded many times in one process: drop the old ones
+            _PICKERS.clear()
+        _PICKERS[id(catalogue)] = held
+    return held[1]
+
+
+_PICKERS: dict[int, tuple[Mapping[str, CatalogueEntry], dict[str, str]]] = {}
 
 
 def option_text(entry: CatalogueEntry) -> str:
@@ -73,27 +97,43 @@ def _prefill(key: str, number: int, pad: Pad, shown: Mapping[str, Finding]) -> N
     st.session_state[pad_key(key, number)] = list(pad.ids)
     if pad.leading:
         st.session_state[_lead_key(key, number)] = pad.leading
-    for entry in pad.entries:
-        st.session_state[_flag_key(key, number, entry.diagnosis)] = entry.must_not_miss
+    st.session_state[_flag_key(key, number)] = [e.diagnosis for e in pad.entries if e.must_not_miss]
+    st.session_state[_ties_key(key, number)] = {
+        e.diagnosis: {side: [f for f in getattr(e, side) if f in shown] for side in differential.SIDES}
+        for e in pad.entries}
+
+
+def _ties(key: str, number: int, chosen: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+    """Every entry's findings for and against. The widgets of the entry drawn last run hold the newest
+    choice: it is copied here before they may go (Streamlit forgets a widget's value once it is not drawn)."""
+    ties = st.session_state.setdefault(_ties_key(key, number), {})
+    for diagnosis in chosen:
         for side in differential.SIDES:
-            st.session_state[_side_key(key, number, entry.diagnosis, side)] = [
-                f for f in getattr(entry, side) if f in shown]
+            widget = _side_key(key, number, diagnosis, side)
+            if widget in st.session_state:
+                ties.setdefault(diagnosis, {})[side] = list(st.session_state[widget])
+    return ties
 
 
 def finding_text(finding: Finding, limit: int = 90) -> str:
     return finding.text if len(finding.text) <= limit else finding.text[:limit - 1].rstrip() + "…"
 
 
+@st.fragment
 def editor(key: str, number: int, catalogue: Mapping[str, CatalogueEntry], shown: Mapping[str, Finding],
            previous: Pad) -> None:
-    """The pad for the open stage: up to five diagnoses in rank order, the leading one, flags and findings."""
+    """The pad for the open stage: up to five diagnoses in rank order, the leading one, flags and findings.
+
+    A fragment: an edit reruns the pad alone, not the stage or the page (nothing else on them depends
+    on it before the commit, which reads it from the session). Findings are tied to one entry at a
+    time (the learner picks which): a widget per entry and side would cost each rerun a dozen elements.
+    """
     _prefill(key, number, previous, shown)
     with st.container(border=True):
-        st.markdown("**My differential** (up to 5, most likely first)")
-        labels = {i: option_text(catalogue[i]) for i in diagnosis_options(catalogue)}
+        labels = _picker(catalogue)
         chosen = st.multiselect(
-            "My differential", list(labels), format_func=labels.__getitem__, key=pad_key(key, number),
-            max_selections=differential.MAX_ENTRIES, label_visibility="collapsed",
+            "My differential (up to 5, most likely first)", list(labels), format_func=labels.__getitem__,
+            key=pad_key(key, number), max_selections=differential.MAX_ENTRIES,
             placeholder="Type a diagnosis or a synonym…",
             help="Chosen from the whole catalogue. The order you pick them in is their rank; "
                  "remove and re-add one to move it down.")
@@ -102,33 +142,45 @@ def editor(key: str, number: int, catalogue: Mapping[str, CatalogueEntry], shown
                        "expert's after you commit.")
             return
         short = {i: catalogue[i].label for i in chosen}
-        lead = _lead_key(key, number)
-        if st.session_state.get(lead) not in chosen:
-            st.session_state[lead] = chosen[0]
-        st.selectbox("Leading diagnosis (the one you would act on)", chosen, format_func=short.__getitem__, key=lead)
+        ties = _ties(key, number, chosen)
+        for widget in (_lead_key(key, number), _tie_target_key(key, number)):
+            if st.session_state.get(widget) not in chosen:
+                st.session_state[widget] = chosen[0]
+        flags = _flag_key(key, number)
+        kept = [d for d in st.session_state.get(flags) or () if d in chosen]
+        if st.session_state.get(flags) != kept:
+            st.session_state[flags] = kept
+        st.selectbox("Leading diagnosis (the one you would act on)", chosen, format_func=short.__getitem__,
+                     key=_lead_key(key, number))
         with st.expander("Must-not-miss flags and the findings for or against each", expanded=False):
+            st.multiselect("Must not miss", chosen, format_func=short.__getitem__, key=flags,
+                           placeholder="None flagged")
+            if not shown:
+                return
+            target = st.selectbox("Findings for or against", chosen, format_func=short.__getitem__,
+                                  key=_tie_target_key(key, number))
             finding_ids = list(shown)
             texts = {f: finding_text(shown[f]) for f in finding_ids}
-            for diagnosis in chosen:
-                st.markdown(f"**{short[diagnosis]}**")
-                st.checkbox("Must not miss", key=_flag_key(key, number, diagnosis))
-                if finding_ids:
-                    left, right = st.columns(2)
-                    left.multiselect("Supported by", finding_ids, format_func=texts.__getitem__,
-                                     key=_side_key(key, number, diagnosis, "supports"), placeholder="Findings")
-                    right.multiselect("Argued against by", finding_ids, format_func=texts.__getitem__,
-                                      key=_side_key(key, number, diagnosis, "against"), placeholder="Findings")
+            for side, words in (("supports", "Supported by"), ("against", "Argued against by")):
+                widget = _side_key(key, number, target, side)
+                if widget not in st.session_state:
+                    st.session_state[widget] = [f for f in ties.get(target, {}).get(side, ()) if f in shown]
+                st.multiselect(f"{words} (for {short[target]})", finding_ids, format_func=texts.__getitem__,
+                               key=widget, placeholder="Findings")
 
 
 def read(key: str, number: int, catalogue: Mapping[str, CatalogueEntry]) -> Pad:
     """The pad as the widgets hold it now (empty when the learner kept none)."""
     pad = differential.EMPTY
-    for diagnosis in st.session_state.get(pad_key(key, number)) or ():
+    chosen = st.session_state.get(pad_key(key, number)) or ()
+    flagged = set(st.session_state.get(_flag_key(key, number)) or ())
+    ties = _ties(key, number, chosen)
+    for diagnosis in chosen:
         pad = differential.add(pad, diagnosis, catalogue)
-        if st.session_state.get(_flag_key(key, number, diagnosis)):
+        if diagnosis in flagged:
             pad = differential.flag_must_not_miss(pad, diagnosis)
         for side in differential.SIDES:
-            for finding in st.session_state.get(_side_key(key, number, diagnosis, side)) or ():
+            for finding in ties.get(diagnosis, {}).get(side, ()):
                 pad = differential.cite(pad, diagnosis, finding, side)
     lead = st.session_state.get(_lead_key(key, number))
     if pad.entries and lead in pad.ids and lead != pad.ids[0]:

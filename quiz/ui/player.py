@@ -1,12 +1,15 @@
 """The self-study player: one case, stage by stage, saved as the learner commits."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import streamlit as st
 
 from .. import classroom
 from ..play import calibration, differential, engine, peers, reasoning_trace
-from ..content.model import Case
-from ..store import Store, StoreError, new_seed
+from ..content.model import Case, CatalogueEntry
+from ..store import AttemptRecord, Store, StoreError, new_seed, reasoning_as_read
 from . import common, components, pad
 
 CASE_PARAM = "case"
@@ -60,6 +63,41 @@ def _pending_seed(case_id: str) -> str:
     return st.session_state.setdefault(f"pending-seed-{case_id}", new_seed())
 
 
+@dataclass
+class Known:
+    """What the page has read of the learner's attempt at the case.
+
+    The open stage is a fragment (``in_play``): editing the pad, committing and continuing rerun it
+    alone, not the whole page. It keeps this between its reruns and reads the store again only after
+    a commit (``stale``); ``created`` says the commit made the visitor's record, which the whole page
+    must then show (the browser is told its key only on a full run).
+    """
+
+    learner_id: int | None
+    record: AttemptRecord | None
+    attempt: engine.Attempt
+    reasoning: dict[int, dict]
+    seed: str
+    stale: bool = False
+    created: bool = False
+
+    @property
+    def record_id(self) -> int | str:
+        return self.record.id if self.record is not None else "new"
+
+
+def read(case: Case, store: Store, learner_id: int | None, seed: str) -> Known:
+    """The learner's attempt at ``case`` from the store (StoreError, engine.EngineError)."""
+    if learner_id is None:
+        record, choices = None, []
+    else:
+        learner_id, record, choices = store.resume(learner_id, case.id)
+    seed = record.seed if record is not None else seed
+    attempt = engine.replay(case, choices, seed)
+    reasoning = store.stage_reasoning(record.id) if record is not None else {}
+    return Known(learner_id, record, attempt, reasoning, seed)
+
+
 def render(case: Case, store: Store, learner_id: int | None) -> None:
     """Open ``case`` at its first unanswered stage for this learner, never further.
 
@@ -83,17 +121,10 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
                 "reveal: choose another case until then.", icon="🎓")
         return
     try:
-        if learner_id is None:
-            record, choices = None, []
-        else:
-            learner_id, record, choices = store.resume(learner_id, case.id)
+        known = read(case, store, learner_id, _pending_seed(case.id))
     except StoreError as error:
         st.error(str(error), icon="🛑")
         return
-    seed = record.seed if record is not None else _pending_seed(case.id)
-    record_id = record.id if record is not None else "new"
-    try:
-        attempt = engine.replay(case, choices, seed)
     except engine.EngineError:
         st.warning("This case was edited since you started it, so your saved answers no longer fit. "
                    "Start it again to play the current version.", icon="✏️")
@@ -101,23 +132,67 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
             _new_attempt(store, learner_id, case.id)
         return
 
+    view = engine.view(case, known.attempt)
+    first = components.open_stage_number(view, _acknowledged(known))
+    catalogue = common.content().catalogue
+    place = st.empty()  # the progress bar, which the fragment redraws as stages are committed
+    if first is None:
+        draw(case, store, catalogue, known, view, place)
+        if view.finished:
+            st.divider()
+            left, right = st.columns(2)
+            if left.button("Play this case again", key="play-again"):
+                _new_attempt(store, known.learner_id, case.id)
+            if right.button("Back to all cases", key="done-back"):
+                back_to_library()
+    else:
+        for stage in view.stages[:first - 1]:
+            components.past_stage(stage, view.total_stages)
+        in_play(case, store, catalogue, known, place, first)
+    if to_top:
+        components.scroll_to("player-top")  # last, so that its element shifts nothing above
+
+
+@st.fragment
+def in_play(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], known: Known, place,
+            start: int) -> None:
+    """The case from stage ``start`` on, while a stage is in play: what a pad edit, a commit or a
+    Continue reruns. The whole page reruns once the reveal is due or the commit made a record."""
+    if known.created:
+        st.rerun()
+    if known.stale:
+        try:
+            fresh = read(case, store, known.learner_id, known.seed)
+        except (StoreError, engine.EngineError):
+            st.rerun()  # the whole page says what is wrong
+        known.record, known.attempt, known.reasoning, known.stale = fresh.record, fresh.attempt, fresh.reasoning, False
+    view = engine.view(case, known.attempt)
+    if components.open_stage_number(view, _acknowledged(known)) is None:
+        st.rerun()
+    draw(case, store, catalogue, known, view, place, start)
+
+
+def _acknowledged(known: Known) -> int:
+    """How many stages' feedback the learner has moved past. After a refresh or restart the newest
+    feedback is shown again once; earlier stages stay folded."""
+    return st.session_state.get(_ack_key(known.record_id), max(known.attempt.stage_index - 1, 0))
+
+
+def draw(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], known: Known, view: engine.View,
+         place, start: int = 1) -> None:
+    """The stages from ``start`` on as ``known`` has them, the open one's pad and questions, and the reveal."""
+    record_id = known.record_id
+    attempt = known.attempt
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice is not None and notice[:2] != (record_id, attempt.stage_index):
         # the database changed under the commit (a new file): the refused answers' form is gone, say it here
         st.error(notice[2], icon="🛑")
 
     ack_key = _ack_key(record_id)
-    # After a refresh or restart the newest feedback is shown again once; earlier stages stay folded.
-    acknowledged = st.session_state.get(ack_key, max(attempt.stage_index - 1, 0))
+    acknowledged = _acknowledged(known)
     notice_key = f"overruled-{record_id}"
-
     key = f"play-{case.id}-{record_id}"
-    catalogue = common.content().catalogue
-    try:
-        reasoning = store.stage_reasoning(record.id) if record is not None else {}
-    except StoreError as error:
-        st.error(str(error), icon="🛑")
-        return
+    reasoning = known.reasoning
     pads = stored_pads(case, reasoning)
 
     def learner_reasoning(stage_index: int) -> dict | str:
@@ -141,16 +216,19 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
         return message
 
     def on_commit(stage_index: int, chosen: dict[str, str]) -> str | None:
-        nonlocal record
         mine = learner_reasoning(stage_index)
         if isinstance(mine, str):
             return mine
         try:
-            if record is None:  # the first answer of a visitor with no record: it is made now
-                record = store.current_attempt(common.current_learner(store, create=True), case.id, seed=seed)
+            if known.record is None:  # the first answer of a visitor with no record: it is made now
+                known.learner_id = common.current_learner(store, create=True)
+                known.record = store.current_attempt(known.learner_id, case.id, seed=known.seed)
+                known.created = True
+            record = known.record
             current = engine.replay(case, store.committed_choices(record.id), record.seed)
         except (StoreError, engine.EngineError) as error:
             return not_saved(stage_index, error)
+        known.stale = True
         try:
             after = engine.commit(case, current, stage_index, chosen)
         except engine.AlreadyCommitted:
@@ -164,11 +242,14 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
             return str(error)
         done = engine.score(case, after) if engine.is_finished(case, after) else None
         try:
-            store.record_stage(record.id, stage_index, case.stages[stage_index].kind,
-                               engine.results(case, after, stage_index),
-                               finished=(done.earned, done.possible) if done else None, reasoning=mine)
+            stored = store.record_stage(record.id, stage_index, case.stages[stage_index].kind,
+                                        engine.results(case, after, stage_index),
+                                        finished=(done.earned, done.possible) if done else None, reasoning=mine)
         except StoreError as error:
             return not_saved(stage_index, error)
+        if stored:  # the fragment's next run needs no read: this is what the store now holds
+            known.attempt, known.stale = after, False
+            known.reasoning = {**known.reasoning, stage_index: reasoning_as_read(mine)}
         st.session_state[_ack_key(record.id)] = stage_index
         return None
 
@@ -176,8 +257,8 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
         st.session_state[ack_key] = stage_number
         st.session_state.pop(notice_key, None)
 
-    view = engine.view(case, attempt)
-    notice = st.session_state.get(notice_key)
+    overruled = st.session_state.get(notice_key)
+
     def before_form(stage: engine.StageView) -> None:
         previous = next((p for p in reversed(pads[:stage.number - 1]) if p is not None), differential.EMPTY)
         pad.editor(key, stage.number, catalogue, differential.shown_findings(case, stage.number - 1), previous)
@@ -202,17 +283,8 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
 
     around = components.Around(before_form, after_question, form_end, after_feedback, after_trace)
     components.play(view, key, on_commit, acknowledged, on_continue,
-                    notices=dict([notice]) if notice else None, around=around,
-                    peer_stats=lambda: peers.stats_for_case(store, case))
-    if view.finished and acknowledged >= view.total_stages:
-        st.divider()
-        left, right = st.columns(2)
-        if left.button("Play this case again", key="play-again"):
-            _new_attempt(store, learner_id, case.id)
-        if right.button("Back to all cases", key="done-back"):
-            back_to_library()
-    if to_top:
-        components.scroll_to("player-top")  # last, so that its element shifts nothing above
+                    notices=dict([overruled]) if overruled else None, around=around,
+                    peer_stats=lambda: peers.stats_for_case(store, case), start=start, place=place)
 
 
 def back_to_library() -> None:
