@@ -64,6 +64,7 @@ def test_every_case_with_a_pad_at_every_stage(case_id, database):
         at = multiselect.set_value(picks).run()
         assert_no_exception(at)
         shown_ids += [f.id for f in stage.findings if f.id]
+        at = widget(at.toggle, f"-pad-details-{number}").set_value(True).run()
         widget(at.multiselect, f"-pad-mnm-{number}").set_value([picks[-1]])
         if shown_ids:
             at = widget(at.selectbox, f"-pad-tie-target-{number}").set_value(picks[0]).run()
@@ -145,14 +146,16 @@ def test_progress_shows_calibration_and_where_the_diagnosis_entered(database):
     assert " > ".join(label(d) for d in pad_for(case, 0)) in csv
 
 
-def test_findings_tied_to_each_entry_in_turn_are_all_kept_with_the_commit(database):
-    """One entry's finding widgets are drawn at a time: those of the entry left must still be committed."""
+def test_flags_and_findings_tied_to_each_entry_in_turn_are_all_kept_with_the_commit(database):
+    """One entry's finding widgets are drawn at a time, and none once folded: all must still be committed."""
     case = CASES[sorted(CASES)[0]]
     stage = case.stages[0]
     at = fresh_app(case=case.id, learner="Ada")
     picks = pad_for(case, 0)[:2]
     found = [f.id for f in stage.findings if f.id]
     at = widget(at.multiselect, "-pad-1").set_value(picks).run()
+    assert not [w for w in at.multiselect if w.key and w.key.endswith("-pad-mnm-1")]  # asked for, not drawn
+    at = widget(at.toggle, "-pad-details-1").set_value(True).run()
     at = widget(at.multiselect, "-pad-mnm-1").set_value([picks[1]]).run()
     at = widget(at.selectbox, "-pad-tie-target-1").set_value(picks[0]).run()
     at = widget(at.multiselect, f"-pad-supports-1-{picks[0]}").set_value([found[0]]).run()
@@ -161,6 +164,8 @@ def test_findings_tied_to_each_entry_in_turn_are_all_kept_with_the_commit(databa
     at = widget(at.multiselect, f"-pad-against-1-{picks[1]}").set_value([found[-1]]).run()
     at = widget(at.selectbox, "-pad-tie-target-1").set_value(picks[0]).run()
     assert widget(at.multiselect, f"-pad-supports-1-{picks[0]}").value == [found[0]]  # shown again as left
+    at = widget(at.toggle, "-pad-details-1").set_value(False).run()  # folded away: the choices stay
+    assert "(3 set)" in widget(at.toggle, "-pad-details-1").label
     at = answer_stage(at, case, 0, lambda q: q.answer)
     assert_no_exception(at)
     db = Store(database)
@@ -168,3 +173,13 @@ def test_findings_tied_to_each_entry_in_turn_are_all_kept_with_the_commit(databa
     first, second = kept.entries
     assert (first.diagnosis, first.supports, first.against, first.must_not_miss) == (picks[0], (found[0],), (), False)
     assert (second.diagnosis, second.supports, second.against, second.must_not_miss) == (picks[1], (), (found[-1],), True)
+
+
+def test_the_findings_picker_shows_each_finding_s_words_not_its_markdown():
+    from quiz.ui.pad import finding_text
+    from quiz.ui.text import unformatted
+
+    texts = [finding_text(f) for case in CASES.values() for stage in case.stages for f in stage.findings]
+    assert any("**" in f.text for case in CASES.values() for s in case.stages for f in s.findings)
+    assert not [t for t in texts if "**" in t or "\n" in t or len(t) > 90]
+    assert unformatted("**CD117**-negative, *KIT* and x * y, snake_case") == "CD117-negative, KIT and x * y, snake_case"

@@ -28,24 +28,28 @@ def commit_first_stage(learner="Viewer"):
     at = page_app("library", learner=learner, case=CASE.id)
     assert_no_exception(at)
     assert "How others answered" not in page_text(at)  # nothing of it before the commit
+    assert not [t for t in at.toggle if t.label == "How others answered"]
     at = answer_stage(at, CASE, 0, best)
+    assert_no_exception(at)
+    assert "First attempts on this server" not in page_text(at)  # the figures are shown when asked for
+    at = next(t for t in at.toggle if t.key and t.key.endswith("-peers-1")).set_value(True).run()
     assert_no_exception(at)
     return at
 
 
 def test_with_four_first_attempts_the_figures_stay_hidden(database):
     others_played(database, 3, wrong)  # three colleagues and the viewer: four first attempts
-    text = page_text(commit_first_stage(), flattened=False)
-    assert "How others answered" in text
-    assert f"Shown once {peers.MIN_N} learners" in text
-    assert "First attempts on this server" not in text and "%" not in text.split("How others answered", 1)[1]
+    at = commit_first_stage()
+    shown = [m.value for m in at.markdown if f"shown once {peers.MIN_N} learners" in m.value]
+    assert len(shown) == 1 and "%" not in shown[0]
+    assert "first attempts on this server" not in page_text(at)
 
 
 def test_with_five_first_attempts_each_option_share_is_shown_with_n(database):
     others_played(database, 4, wrong)  # four colleagues chose a wrong option, the viewer the best one
     at = commit_first_stage()
     text = page_text(at)
-    assert "First attempts on this server, n = 5" in text
+    assert "first attempts on this server, n = 5" in text
     for question in CASE.stages[0].questions:
         best_label = next(o.label for o in question.options if o.id == question.answer)
         wrong_label = next(o.label for o in question.options if o.id == wrong(question))

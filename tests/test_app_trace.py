@@ -63,6 +63,7 @@ def play_stage(at, case, index):
     picks = picks_at(case, index)
     at = widget(at.multiselect, f"-pad-{number}").set_value(picks).run()
     # flags carry over from the stage before: only the last pick keeps one
+    at = widget(at.toggle, f"-pad-details-{number}").set_value(True).run()
     widget(at.multiselect, f"-pad-mnm-{number}").set_value([picks[-1]])
     widget(at.selectbox, f"-pad-lead-{number}").set_value(picks[1])
     at = at.run()

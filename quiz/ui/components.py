@@ -110,20 +110,26 @@ def findings(items: tuple[Finding, ...] | list[Finding], *, key: str | None = No
     """Findings as one markdown list; with ``key``, a toggle shows each one's verbatim source quotes."""
     show_quotes = quotes and key is not None and any(f.evidence for f in items) and st.toggle(
         "Show source quotes", key=f"quotes-{key}", help="What the case report says, word for word")
+    st.markdown(findings_text(items, quotes=show_quotes))
+
+
+def findings_text(items: tuple[Finding, ...] | list[Finding], *, quotes: bool = False) -> str:
     parts = []
     for finding in items:
         item = [_list_item(finding.text)]
         blocks = "\n" in finding.text  # a table or list ends its paragraph: the note needs its own
         if finding.note:
             item.append(("\n\n  " if blocks else "  \n  ") + f"*Note: {' '.join(finding.note.split())}*")
-        if show_quotes:
+        if quotes:
             item.extend(f"\n\n  > “{' '.join(quote.split())}”" for quote in finding.evidence)
         parts.append("".join(item))
-    st.markdown("\n".join(parts))
+    return "\n".join(parts)
 
 
-def stage_body(stage: StageView, key: str) -> None:
-    st.markdown(f"#### {stage.heading}")
+def stage_body(stage: StageView, key: str, *, heading: bool = True) -> None:
+    """A stage's findings and images; ``heading=False`` when the caller has drawn its heading."""
+    if heading:
+        st.markdown(f"#### {stage.heading}")
     findings(stage.findings, key=f"{key}-{stage.number}")
     for image in stage.images:
         st.image(image.path, caption=f"{image.caption} ({image.credit})")
@@ -218,26 +224,26 @@ def peer_shares(results: tuple[QuestionResult, ...], stats: Mapping[str, object 
 
     The core gives no figures below its minimum n, so none can be read off one learner's answer.
     """
+    parts = []
     for result in results:
         if result.question_id not in stats:
             continue
         figures = stats[result.question_id]
-        with st.expander(f"How others answered: {question_label(result.kind)}"
-                         + (f" (n = {figures.n})" if figures is not None else "")):
-            if figures is None:
-                st.caption(f"Shown once {peers.MIN_N} learners on this server have answered this question.")
-                continue
-            st.caption(f"First attempts on this server, n = {figures.n} · difficulty: {figures.band}")
-            st.markdown("\n".join(
-                f"- {o.label}{' (best)' if o.best else ''}: {figures.options[o.id].share:.0%}"
-                for o in result.options if o.id in figures.options))
+        heading = f"**{question_label(result.kind)}**"
+        if figures is None:
+            parts.append(f"{heading}: shown once {peers.MIN_N} learners on this server have answered this question.")
+            continue
+        parts.append(f"{heading}: first attempts on this server, n = {figures.n} · difficulty: {figures.band}\n"
+                     + "\n".join(f"- {o.label}{' (best)' if o.best else ''}: {figures.options[o.id].share:.0%}"
+                                 for o in result.options if o.id in figures.options))
+    if parts:
+        st.markdown("\n\n".join(parts))
 
 
-def summary(results: tuple[QuestionResult, ...]) -> None:
+def summary_text(results: tuple[QuestionResult, ...]) -> str:
     """One line per question of a stage already moved past: what was chosen and the best answer."""
-    st.markdown("\n".join(
-        f"- {verdict(r)[0]} {question_label(r.kind)}: **{r.chosen.label}**"
-        + ("" if r.correct else f" (best: {r.best.label})") for r in results))
+    return "\n".join(f"- {verdict(r)[0]} {question_label(r.kind)}: **{r.chosen.label}**"
+                     + ("" if r.correct else f" (best: {r.best.label})") for r in results)
 
 
 def citation(source: Source) -> str:
@@ -326,8 +332,7 @@ def open_stage_number(view: View, acknowledged: int) -> int | None:
 def past_stage(stage: StageView, total: int) -> None:
     """A stage moved past: folded, with its findings and what was chosen."""
     with st.expander(f"✔ {stage_label(stage, total)} — {stage.heading}", expanded=False):
-        findings(stage.findings)
-        summary(stage.results)
+        st.markdown(findings_text(stage.findings) + "\n\n---\n\n" + summary_text(stage.results))
 
 
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
@@ -358,8 +363,8 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
             past_stage(stage, view.total_stages)
             continue
         with st.container(key=f"{key}-stage-{stage.number}"):
-            st.markdown(f"### {stage_label(stage, view.total_stages)}")
-        stage_body(stage, key)
+            st.markdown(f"### {stage_label(stage, view.total_stages)}\n\n#### {stage.heading}")
+        stage_body(stage, key, heading=False)
         if stage.results is None:
             question_form(stage, key, on_commit, around)
         else:
@@ -367,7 +372,9 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
             if notices and stage.number in notices:
                 st.warning(notices[stage.number], icon="⚠️")
             feedback(stage.results)
-            if peer_stats is not None:
+            # asked for, not drawn with every commit: the figures are a query over every learner's answers
+            if peer_stats is not None and st.toggle("How others answered", key=f"{key}-peers-{stage.number}",
+                                                    help="The first attempts of the learners on this server"):
                 peer_shares(stage.results, peer_stats())
             if around.after_feedback:
                 around.after_feedback(stage)

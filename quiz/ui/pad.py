@@ -17,7 +17,7 @@ from ..content.model import Case, CatalogueEntry, Finding
 from ..play import calibration, differential
 from ..play.differential import Pad
 from ..play.reasoning_trace import StageTrace
-from .text import plain
+from .text import plain, unformatted
 
 CERTAINTY_LABELS = {"low": "Low", "moderate": "Moderate", "high": "High"}
 
@@ -42,6 +42,15 @@ def _tie_target_key(key: str, number: int) -> str:
 
 def _side_key(key: str, number: int, diagnosis: str, side: str) -> str:
     return f"{key}-pad-{side}-{number}-{diagnosis}"
+
+
+def _details_key(key: str, number: int) -> str:
+    return f"{key}-pad-details-{number}"
+
+
+def _flags_kept_key(key: str, number: int) -> str:
+    """Not a widget: the flagged entries, kept while the flags' picker is not drawn."""
+    return f"{key}-pad-flags-{number}"
 
 
 def _ties_key(key: str, number: int) -> str:
@@ -97,7 +106,7 @@ def _prefill(key: str, number: int, pad: Pad, shown: Mapping[str, Finding]) -> N
     st.session_state[pad_key(key, number)] = list(pad.ids)
     if pad.leading:
         st.session_state[_lead_key(key, number)] = pad.leading
-    st.session_state[_flag_key(key, number)] = [e.diagnosis for e in pad.entries if e.must_not_miss]
+    st.session_state[_flags_kept_key(key, number)] = [e.diagnosis for e in pad.entries if e.must_not_miss]
     st.session_state[_ties_key(key, number)] = {
         e.diagnosis: {side: [f for f in getattr(e, side) if f in shown] for side in differential.SIDES}
         for e in pad.entries}
@@ -115,8 +124,17 @@ def _ties(key: str, number: int, chosen: Sequence[str]) -> dict[str, dict[str, l
     return ties
 
 
+def _flags(key: str, number: int, chosen: Sequence[str]) -> list[str]:
+    """The entries flagged must-not-miss; as with :func:`_ties`, the picker drawn last run holds the newest choice."""
+    if _flag_key(key, number) in st.session_state:
+        st.session_state[_flags_kept_key(key, number)] = list(st.session_state[_flag_key(key, number)])
+    return [d for d in st.session_state.get(_flags_kept_key(key, number)) or () if d in chosen]
+
+
 def finding_text(finding: Finding, limit: int = 90) -> str:
-    return finding.text if len(finding.text) <= limit else finding.text[:limit - 1].rstrip() + "…"
+    """A finding as a picker's option: its words without Markdown, cut at ``limit`` characters."""
+    text = unformatted(finding.text)
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 @st.fragment
@@ -125,8 +143,9 @@ def editor(key: str, number: int, catalogue: Mapping[str, CatalogueEntry], shown
     """The pad for the open stage: up to five diagnoses in rank order, the leading one, flags and findings.
 
     A fragment: an edit reruns the pad alone, not the stage or the page (nothing else on them depends
-    on it before the commit, which reads it from the session). Findings are tied to one entry at a
-    time (the learner picks which): a widget per entry and side would cost each rerun a dozen elements.
+    on it before the commit, which reads it from the session). The flags and findings are drawn only
+    when the learner asks for them, and findings are tied to one entry at a time (the learner picks
+    which): a widget per entry and side would cost every rerun a dozen elements.
     """
     _prefill(key, number, previous, shown)
     with st.container(border=True):
@@ -142,38 +161,39 @@ def editor(key: str, number: int, catalogue: Mapping[str, CatalogueEntry], shown
                        "expert's after you commit.")
             return
         short = {i: catalogue[i].label for i in chosen}
-        ties = _ties(key, number, chosen)
+        ties, flagged = _ties(key, number, chosen), _flags(key, number, chosen)
         for widget in (_lead_key(key, number), _tie_target_key(key, number)):
             if st.session_state.get(widget) not in chosen:
                 st.session_state[widget] = chosen[0]
-        flags = _flag_key(key, number)
-        kept = [d for d in st.session_state.get(flags) or () if d in chosen]
-        if st.session_state.get(flags) != kept:
-            st.session_state[flags] = kept
         st.selectbox("Leading diagnosis (the one you would act on)", chosen, format_func=short.__getitem__,
                      key=_lead_key(key, number))
-        with st.expander("Must-not-miss flags and the findings for or against each", expanded=False):
-            st.multiselect("Must not miss", chosen, format_func=short.__getitem__, key=flags,
-                           placeholder="None flagged")
-            if not shown:
-                return
-            target = st.selectbox("Findings for or against", chosen, format_func=short.__getitem__,
-                                  key=_tie_target_key(key, number))
-            finding_ids = list(shown)
-            texts = {f: finding_text(shown[f]) for f in finding_ids}
-            for side, words in (("supports", "Supported by"), ("against", "Argued against by")):
-                widget = _side_key(key, number, target, side)
-                if widget not in st.session_state:
-                    st.session_state[widget] = [f for f in ties.get(target, {}).get(side, ()) if f in shown]
-                st.multiselect(f"{words} (for {short[target]})", finding_ids, format_func=texts.__getitem__,
-                               key=widget, placeholder="Findings")
+        marked = len(flagged) + sum(bool(ties.get(d, {}).get(side)) for d in chosen for side in differential.SIDES)
+        if not st.toggle("Must-not-miss flags and the findings for or against each"
+                         + (f" ({marked} set)" if marked else ""), key=_details_key(key, number)):
+            return
+        flags = _flag_key(key, number)
+        if st.session_state.get(flags) != flagged:
+            st.session_state[flags] = flagged
+        st.multiselect("Must not miss", chosen, format_func=short.__getitem__, key=flags, placeholder="None flagged")
+        if not shown:
+            return
+        target = st.selectbox("Findings for or against", chosen, format_func=short.__getitem__,
+                              key=_tie_target_key(key, number))
+        finding_ids = list(shown)
+        texts = {f: finding_text(shown[f]) for f in finding_ids}
+        for side, words in (("supports", "Supported by"), ("against", "Argued against by")):
+            widget = _side_key(key, number, target, side)
+            if widget not in st.session_state:
+                st.session_state[widget] = [f for f in ties.get(target, {}).get(side, ()) if f in shown]
+            st.multiselect(f"{words} (for {short[target]})", finding_ids, format_func=texts.__getitem__,
+                           key=widget, placeholder="Findings")
 
 
 def read(key: str, number: int, catalogue: Mapping[str, CatalogueEntry]) -> Pad:
     """The pad as the widgets hold it now (empty when the learner kept none)."""
     pad = differential.EMPTY
     chosen = st.session_state.get(pad_key(key, number)) or ()
-    flagged = set(st.session_state.get(_flag_key(key, number)) or ())
+    flagged = set(_flags(key, number, chosen))
     ties = _ties(key, number, chosen)
     for diagnosis in chosen:
         pad = differential.add(pad, diagnosis, catalogue)
@@ -224,25 +244,20 @@ def comparison(case: Case, stage_index: int, pad: Pad | None, catalogue: Mapping
     with st.container(border=True):
         st.markdown("##### Your differential beside an expert's")
         left, right = st.columns(2)
-        with left:
-            st.markdown("**Yours**")
-            st.markdown(_pad_lines(pad, catalogue) if pad and pad.entries else "*You kept no differential at this stage.*")
-        with right:
-            st.markdown("**An expert's, at this stage**")
-            st.markdown("\n".join(
-                f"{e.rank}. **{_label(catalogue, e.diagnosis)}**{' ⚠️ must not miss' if e.must_not_miss else ''}  \n"
-                f"   {e.reason}" for e in differential.expert(stage)))
+        left.markdown("**Yours**\n\n" + (_pad_lines(pad, catalogue) if pad and pad.entries
+                                         else "*You kept no differential at this stage.*"))
+        right.markdown("**An expert's, at this stage**\n\n" + "\n".join(
+            f"{e.rank}. **{_label(catalogue, e.diagnosis)}**{' ⚠️ must not miss' if e.must_not_miss else ''}  \n"
+            f"   {e.reason}" for e in differential.expert(stage)))
         if not pad or not pad.entries:
             return
         result = differential.compare(case, stage_index, pad)
-        cols = st.columns(3)
-        cols[0].metric("Differential score", f"{result.percent:g}%",
-                       help="Expert entries included (weighted by their rank), must-not-miss coverage and the place "
-                            "of the eventual diagnosis; see docs/reasoning.md")
-        cols[1].metric("Expert entries included", f"{len(result.included)} of {len(result.expert)}")
-        cols[2].metric("Must-not-miss covered",
-                       "–" if result.must_not_miss is None else f"{100 * result.must_not_miss:.0f}%")
-        notes = []
+        st.metric("Differential score", f"{result.percent:g}%",
+                  help="Expert entries included (weighted by their rank), must-not-miss coverage and the place "
+                       "of the eventual diagnosis; see docs/reasoning.md")
+        covered = "none to cover" if result.must_not_miss is None else f"{100 * result.must_not_miss:.0f}%"
+        notes = [f"Expert entries included: **{len(result.included)} of {len(result.expert)}** · "
+                 f"must-not-miss covered: **{covered}**\n"]
         for entry in result.missed:
             notes.append(f"- Not on your list: **{_label(catalogue, entry.diagnosis)}**"
                          + (" (a must-not-miss at this point)" if entry.must_not_miss else ""))
@@ -255,8 +270,7 @@ def comparison(case: Case, stage_index: int, pad: Pad | None, catalogue: Mapping
             else:
                 notes.append(f"- Worth weighing: you kept **{name}** with no finding cited for it, and the expert "
                              "left it off at this stage.")
-        if notes:
-            st.markdown("\n".join(notes))
+        st.markdown("\n".join(notes))
 
 
 def representation_feedback(case: Case, stage_index: int, mine: str | None) -> None:
@@ -264,14 +278,14 @@ def representation_feedback(case: Case, stage_index: int, mine: str | None) -> N
     model = case.stages[stage_index].problem_representation
     if model is None:
         return
+    matched = calibration.match_qualifiers(mine or "", model.qualifiers)
     with st.container(border=True):
-        st.markdown("##### Problem representation")
-        st.markdown(f"**Yours:** {mine}" if mine else "*You wrote no one-liner at this stage.*")
-        st.markdown(f"**The author's:** {model.summary}")
-        matched = calibration.match_qualifiers(mine or "", model.qualifiers)
-        st.markdown("  \n".join(f"{'☑' if m.used else '☐'} {m.qualifier}" for m in matched.matches))
-        if mine:
-            st.caption(f"You used {matched.used} of {len(matched.matches)} qualifiers.")
+        st.markdown("\n\n".join([
+            "##### Problem representation",
+            f"**Yours:** {mine}" if mine else "*You wrote no one-liner at this stage.*",
+            f"**The author's:** {model.summary}",
+            "  \n".join(f"{'☑' if m.used else '☐'} {m.qualifier}" for m in matched.matches),
+            *([f"You used {matched.used} of {len(matched.matches)} qualifiers."] if mine else [])]))
 
 
 # --- at the reveal -------------------------------------------------------------------------------

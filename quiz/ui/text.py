@@ -27,6 +27,15 @@ def plain(text: str) -> str:
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|`")
+
+
+def unformatted(text: str) -> str:
+    """Authored Markdown as the words it renders, on one line: for places that show text as typed
+    (a picker's options), where ``**45-year-old man**`` would keep its asterisks."""
+    return " ".join(_EMPHASIS.sub("", text).split())
+
+
 def error(message: str, icon: str = "🚫") -> None:
     st.error(plain(message), icon=icon)
 
