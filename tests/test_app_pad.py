@@ -183,3 +183,40 @@ def test_the_findings_picker_shows_each_finding_s_words_not_its_markdown():
     assert any("**" in f.text for case in CASES.values() for s in case.stages for f in s.findings)
     assert not [t for t in texts if "**" in t or "\n" in t or len(t) > 90]
     assert unformatted("**CD117**-negative, *KIT* and x * y, snake_case") == "CD117-negative, KIT and x * y, snake_case"
+
+
+def stage_pad_keys(at, number):
+    """The session's keys of stage ``number``'s pad (``play-<case>-<record>-pad-[<part>-]<number>[-<entry>]``)."""
+    import re
+
+    return [k for k in at.session_state._state._state.filtered_state
+            if re.search(rf"-pad-(?:[a-z]+(?:-[a-z]+)?-)?{number}(?:-|$)", k)]
+
+
+def test_a_stage_moved_past_leaves_nothing_of_its_pad_in_the_session(database):
+    """Streamlit walks the whole session for each radio and selectbox it draws: what each stage left there
+    would slow every later one. The next stage's pad still starts from the committed one, flags and ties kept."""
+    case = max(CASES.values(), key=lambda c: len(c.stages))
+    at = fresh_app(case=case.id, learner="Ada")
+    picks = pad_for(case, 0)[:2]
+    found = next(f.id for f in case.stages[0].findings if f.id)
+    at = widget(at.multiselect, "-pad-1").set_value(picks).run()
+    at = widget(at.toggle, "-pad-details-1").set_value(True).run()
+    at = widget(at.multiselect, "-pad-mnm-1").set_value([picks[1]]).run()
+    at = widget(at.multiselect, f"-pad-supports-1-{picks[0]}").set_value([found]).run()
+    sizes = []
+    for index in range(3):
+        number = index + 1
+        at = answer_stage(at, case, index, lambda q: q.answer)
+        # stage 1's pad was a visitor's (no record yet): the commit made the record and left nothing of it
+        assert bool(stage_pad_keys(at, number)) == (number > 1), stage_pad_keys(at, number)
+        at = click(at, f"Continue to stage {number + 1}")
+        assert_no_exception(at)
+        keys = list(at.session_state._state._state.filtered_state)
+        assert not stage_pad_keys(at, number), keys
+        sizes.append(len(keys))
+        assert widget(at.multiselect, f"-pad-{number + 1}").value == picks
+    assert sizes[-1] <= sizes[0] + 1, sizes  # bounded, not growing by a dozen keys a stage
+    at = widget(at.toggle, "-pad-details-4").set_value(True).run()
+    assert widget(at.multiselect, "-pad-mnm-4").value == [picks[1]]
+    assert widget(at.multiselect, f"-pad-supports-4-{picks[0]}").value == [found]

@@ -131,6 +131,17 @@ def _flags(key: str, number: int, chosen: Sequence[str]) -> list[str]:
     return [d for d in st.session_state.get(_flags_kept_key(key, number)) or () if d in chosen]
 
 
+def forget(key: str, number: int) -> None:
+    """Drop stage ``number``'s pad from the session once the learner moves past it: the store holds what was
+    committed, and Streamlit walks the whole session for every radio and selectbox it draws, so what the
+    session keeps per stage would slow every later stage."""
+    sides = tuple(f"{key}-pad-{side}-{number}-" for side in differential.SIDES)
+    mine = {pad_key(key, number), _lead_key(key, number), _flag_key(key, number), _tie_target_key(key, number),
+            _details_key(key, number), _flags_kept_key(key, number), _ties_key(key, number)}
+    for name in [k for k in st.session_state if k in mine or k.startswith(sides)]:
+        del st.session_state[name]
+
+
 def finding_text(finding: Finding, limit: int = 90) -> str:
     """A finding as a picker's option: its words without Markdown, cut at ``limit`` characters."""
     text = unformatted(finding.text)

@@ -247,6 +247,8 @@ def draw(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], know
                                         finished=(done.earned, done.possible) if done else None, reasoning=mine)
         except StoreError as error:
             return not_saved(stage_index, error)
+        if known.created:  # the widgets are keyed by the record from now on: the visitor's are left behind
+            pad.forget(key, stage_index + 1)
         if stored:  # the fragment's next run needs no read: this is what the store now holds
             known.attempt, known.stale = after, False
             known.reasoning = {**known.reasoning, stage_index: reasoning_as_read(mine)}
@@ -255,6 +257,7 @@ def draw(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], know
 
     def on_continue(stage_number: int) -> None:
         st.session_state[ack_key] = stage_number
+        pad.forget(key, stage_number)
         st.session_state.pop(notice_key, None)
 
     overruled = st.session_state.get(notice_key)
