@@ -1,15 +1,17 @@
 """How much a player rerun costs, against an empty Streamlit script, and how fast the app starts.
 
-    python bench/ui_rerun.py [--repeats 20] [--no-browser]
+    python bench/ui_rerun.py [--repeats 20] [--no-browser] [--rounds 5] [--websocket-only]
 
 The figures that count are taken over Streamlit's websocket protocol, as a browser asks for them:
 a real `streamlit run` of app.py plays the longest vignette with a 3-entry differential pad at every
 stage, and the server process's CPU time is read around each tap (a pad edit, a commit, a Continue),
-each of which reruns only its fragment; the baseline is a full rerun of an empty script on a server
+each of which reruns only its fragment, and how many elements and blocks each tap sends (the one
+figure here that does not vary from run to run); the baseline is a full rerun of an empty script on a server
 started the same way. Target (issue 11): each tap at most 3x the baseline.
 
-Also printed: the same under AppTest, which reruns the whole page for every tap (AppTest has no
-fragment reruns), so those ratios are of full-page reruns; and the time from `streamlit run` to the
+Also printed: the same under AppTest, which reruns the whole page for a widget's tap (it sends no
+fragment id; only Continue's rerun by the fragment's key is a fragment's there), so those ratios are
+mostly of full-page reruns; and the time from `streamlit run` to the
 first rendered library page in headless Chromium. Figures, not pass/fail: this machine is noisy,
 and ratios are comparable only within one run.
 """
@@ -88,6 +90,7 @@ class PlayerTab:
         # run only its own part, as in the frontend
         self.drawn: dict[tuple, tuple[int, object, str]] = {}
         self.received = 0
+        self.deltas = 0  # elements and blocks sent, of every run so far
         self.run_started = 0
         self.finished = None
         self.statuses: list[int] = []
@@ -99,7 +102,9 @@ class PlayerTab:
             self.run_started = self.received
             if not message.metadata.run.fragment_ids:
                 self.drawn = {}
-        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+        elif kind == "delta":
+            self.deltas += 1
+        if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             self.drawn[tuple(message.metadata.delta_path)] = (
                 self.received, message.delta.new_element, message.delta.fragment_id)
         elif kind == "script_finished":
@@ -125,8 +130,10 @@ class PlayerTab:
         await asyncio.wait_for(self.finished.wait(), 60)
 
 
-async def protocol_player(port: int, pid: int, case, labels: dict[str, str]) -> dict[str, list[float]]:
-    """Server CPU seconds per tap while playing ``case`` with a 3-entry pad at every stage but the last."""
+async def protocol_player(port: int, pid: int, case, labels: dict[str, str]
+                          ) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
+    """Server CPU seconds per tap while playing ``case`` with a 3-entry pad at every stage but the last,
+    and the elements and blocks each tap sent."""
     import asyncio
 
     from element_cost import cpu_seconds
@@ -144,11 +151,13 @@ async def protocol_player(port: int, pid: int, case, labels: dict[str, str]) -> 
             await asyncio.sleep(0.25)
     await asyncio.wait_for(tab.finished.wait(), 60)
     spent: dict[str, list[float]] = {"pad edit": [], "commit": [], "continue": []}
+    sent: dict[str, list[int]] = {kind: [] for kind in spent}
 
     async def tap(kind: str, states, fragment_id: str) -> None:
-        before = cpu_seconds(pid)
+        before, deltas = cpu_seconds(pid), tab.deltas
         await tab.send(states, fragment_id)
         spent[kind].append(cpu_seconds(pid) - before)
+        sent[kind].append(tab.deltas - deltas)
 
     for index, stage in enumerate(case.stages[:-1]):
         number = index + 1
@@ -165,17 +174,17 @@ async def protocol_player(port: int, pid: int, case, labels: dict[str, str]) -> 
                 states.append(WidgetState(id=sure.id, string_value=sure.options[1]))
         submit, fragment_id = tab.widget("button", lambda w: w.label == "Commit answers")
         await tap("commit", [*states, WidgetState(id=submit.id, trigger_value=True)], fragment_id)
-        tab.widget("markdown", lambda w: w.body == "##### Feedback", this_run=True)  # the commit went through
+        tab.widget("markdown", lambda w: w.body.startswith("##### Feedback"), this_run=True)  # the commit went through
         go, fragment_id = tab.widget("button", lambda w: w.label.startswith("Continue"))
         await tap("continue", [WidgetState(id=go.id, trigger_value=True)], fragment_id)
         tab.widget("multiselect", lambda w: w.id.endswith(f"-pad-{number + 1}"), this_run=True)  # the next stage
     await tab.browser.close()
-    return spent
+    return spent, sent
 
 
-def protocol_figures(rounds: int = 5) -> tuple[float, dict[str, float]]:
+def protocol_figures(rounds: int = 5) -> tuple[float, dict[str, float], dict[str, float]]:
     """Server CPU per rerun of an empty script, and the mean per tap of the player over ``rounds`` plays of
-    the longest case, each asked for over the websocket."""
+    the longest case, each asked for over the websocket; and the mean elements and blocks a tap sent."""
     import asyncio
 
     from element_cost import cpu_per_rerun, script
@@ -192,6 +201,7 @@ def protocol_figures(rounds: int = 5) -> tuple[float, dict[str, float]]:
         case = max(content.cases.values(), key=lambda c: len(c.stages))
         labels = {i: pad.option_text(e) for i, e in content.catalogue.items()}
         samples: dict[str, list[float]] = {}
+        counts: dict[str, list[int]] = {}
         for round_ in range(rounds):
             port = free_port()
             env = {**os.environ, "QUIZ_DATABASE_URL": f"sqlite:///{folder}/protocol-{round_}.sqlite3"}
@@ -200,13 +210,16 @@ def protocol_figures(rounds: int = 5) -> tuple[float, dict[str, float]]:
                  "--server.address=127.0.0.1"], cwd=REPO, env=env,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                for kind, values in asyncio.run(protocol_player(port, server.pid, case, labels)).items():
+                spent, sent = asyncio.run(protocol_player(port, server.pid, case, labels))
+                for kind, values in spent.items():
                     samples.setdefault(kind, []).extend(values)
+                    counts.setdefault(kind, []).extend(sent[kind])
             finally:
                 server.terminate()
                 server.wait()
     # /proc counts CPU in clock ticks (10 ms): one tap's figure is coarse, the mean over many is not
-    return baseline, {kind: statistics.fmean(values) for kind, values in samples.items()}
+    return (baseline, {kind: statistics.fmean(values) for kind, values in samples.items()},
+            {kind: statistics.fmean(values) for kind, values in counts.items()})
 
 
 def first_page_seconds() -> float | None:
@@ -233,11 +246,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--rounds", type=int, default=5, help="plays of the case over the websocket")
+    parser.add_argument("--websocket-only", action="store_true", help="leave out the AppTest figures")
     args = parser.parse_args()
-    baseline, taps = protocol_figures()
+    baseline, taps, elements = protocol_figures(args.rounds)
     print(f"over the websocket, server CPU per tap: empty script {baseline * 1000:.2f} ms a rerun (baseline)")
     for kind, seconds in taps.items():
-        print(f"  player {kind:9s} {seconds * 1000:7.2f} ms, ratio {seconds / baseline:5.2f} (target <= 3)")
+        print(f"  player {kind:9s} {seconds * 1000:7.2f} ms, ratio {seconds / baseline:5.2f} (target <= 3),"
+              f" {elements[kind]:5.1f} elements and blocks sent")
+    if args.websocket_only:
+        return
     empty = empty_rerun(args.repeats)
     player, _ = player_rerun(args.repeats)
     padded, edit = player_rerun(args.repeats, with_pad=True)

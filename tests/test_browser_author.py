@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from conftest import REPO
 from quiz.ui import author
@@ -34,7 +35,7 @@ def test_go_to_line_puts_the_caret_on_the_problem_line(browser, tmp_path):
         request = page.locator("script[data-request]")
         try:  # a click that lands while the check's rerun is still running can be dropped by the page
             request.wait_for(state="attached", timeout=8_000)
-        except Exception:
+        except PlaywrightTimeoutError:
             go_to.click()
             request.wait_for(state="attached", timeout=15_000)
         page.wait_for_function(

@@ -77,6 +77,7 @@ def test_pad_on_a_phone(browser, tmp_path):
                 page.get_by_text("Not on your list:", exact=False).first.wait_for()
                 for entry in case.stages[0].differential:
                     page.get_by_text(entry.reason, exact=False).first.wait_for(state="attached")
+                page.get_by_text("Your differential beside an expert's").scroll_into_view_if_needed()
                 shoot(page, "pad-phone-comparison")
                 page.set_viewport_size({"width": 1280, "height": 900})
                 shoot(page, "pad-desktop-comparison")
@@ -108,7 +109,7 @@ def test_the_stage_in_play_reruns_on_its_own_and_the_page_still_follows(browser,
         page = browser.new_page(viewport=PHONE)
         page.set_default_timeout(30_000)
         page.goto(f"{url}/?case={case.id}")
-        page.get_by_text(f"0 of {total} stages committed").wait_for()
+        page.get_by_text(f"Stage 1 of {total}", exact=True).wait_for()  # the progress bar
         box = page.get_by_test_id("stMultiSelect").first
         for name in names:
             box.locator("input").click()
@@ -133,17 +134,17 @@ def test_the_stage_in_play_reruns_on_its_own_and_the_page_still_follows(browser,
         for question in case.stages[0].questions:
             form.get_by_text(next(o.label for o in question.options if o.id == question.answer), exact=True).click()
         form.get_by_role("button", name="Commit answers").click()
-        page.get_by_text("Your differential beside an expert's").wait_for()
-        page.get_by_text(f"1 of {total} stages committed").wait_for()  # drawn above the fragment, by it
+        page.get_by_text("Your differential beside an expert's").wait_for()  # the commit reran the answers only:
+        page.get_by_text(case.stages[0].heading, exact=False).first.wait_for()  # the stage's findings stay above
         page.get_by_role("button", name="Continue to stage 2").click()
-        page.get_by_text(f"Stage 2 of {total}", exact=False).first.wait_for()
+        page.get_by_text(f"Stage 2 of {total}", exact=True).wait_for()  # the bar, drawn above the fragment, by it
         page.get_by_text(f"✔ Stage 1 of {total}", exact=False).first.wait_for()
         carried = page.get_by_test_id("stMultiSelect").first
         for name in names:  # the pad carries over for revision
             carried.get_by_text(name, exact=False).first.wait_for()
         shoot(page, "pad-phone-stage-2")
         page.reload()  # Continue is the tab's own step: a reload rebuilds from the record, at the last commit
-        page.get_by_text(f"1 of {total} stages committed").wait_for()
+        page.get_by_text(f"Stage 1 of {total}", exact=True).wait_for()
         page.get_by_text("Your differential beside an expert's").wait_for()
         page.get_by_role("button", name="Continue to stage 2").click()
         page.get_by_text(f"Stage 2 of {total}", exact=False).first.wait_for()

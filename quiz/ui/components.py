@@ -194,29 +194,44 @@ def verdict(result: QuestionResult) -> tuple[str, str]:
     return "❌", f"Not the best answer. The best answer is **{result.best.label}**."
 
 
-def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = False, prompt: bool = True) -> None:
+def _quoted(text: str) -> str:
+    """``text`` as a Markdown block quote, every line of it."""
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.split("\n"))
+
+
+def feedback(results: tuple[QuestionResult, ...], *, expanded_others: bool = False, prompt: bool = True,
+             heading: str | None = None) -> None:
     """Right or wrong in icon and words, the chosen and best explanations, the rest one click away.
 
-    ``prompt=False`` leaves out the question's heading, for a question still on screen just above.
+    All the questions given share one box: their verdicts are one Markdown element and the other
+    options' explanations one more, behind one fold, because Streamlit charges for every element a
+    commit draws (docs/performance.md). ``prompt=False`` leaves out each question's heading, for a
+    question still on screen just above; ``heading`` opens the box.
     """
+    verdicts, others = [], []
     for result in results:
         icon, words = verdict(result)
-        with st.container(border=True):
-            lines = [f"**{question_label(result.kind)}:** {result.prompt}"] if prompt else []
-            lines.append(f"{icon} You chose **{result.chosen.label}**. {words}")
-            if result.chosen.explanation:
-                lines.append(f"*Your choice:* {result.chosen.explanation}")
-            if not result.correct and result.best.explanation:
-                lines.append(f"*Why {result.best.label} is best:* {result.best.explanation}")
-            st.markdown("\n\n".join(lines))
-            others = [o for o in result.options if not o.chosen and not o.best]
-            if others:
-                with st.expander("Why not the other options?", expanded=expanded_others):
-                    st.markdown("\n\n".join(
-                        f"**{o.label}**{f' ({o.credit:.0%} credit)' if o.credit else ''}: "
-                        f"{o.explanation or '(no explanation given)'}" for o in others))
-            if result.teaching_note:
-                st.info(result.teaching_note, icon="🎓")
+        lines = [f"**{question_label(result.kind)}:** {result.prompt}"] if prompt else []
+        lines.append(f"{icon} You chose **{result.chosen.label}**. {words}")
+        if result.chosen.explanation:
+            lines.append(f"*Your choice:* {result.chosen.explanation}")
+        if not result.correct and result.best.explanation:
+            lines.append(f"*Why {result.best.label} is best:* {result.best.explanation}")
+        if result.teaching_note:
+            lines.append(_quoted(f"🎓 {result.teaching_note}"))
+        verdicts.append("\n\n".join(lines))
+        rest = [o for o in result.options if not o.chosen and not o.best]
+        if rest:
+            others.append("\n\n".join(
+                ([f"**{question_label(result.kind)}:** {result.prompt}"] if len(results) > 1 else [])
+                + [f"**{o.label}**{f' ({o.credit:.0%} credit)' if o.credit else ''}: "
+                   f"{o.explanation or '(no explanation given)'}" for o in rest]))
+    with st.container(border=True):
+        st.markdown("\n\n---\n\n".join(verdicts) if heading is None
+                    else f"##### {heading}\n\n" + "\n\n---\n\n".join(verdicts))
+        if others:
+            with st.expander("Why not the other options?", expanded=expanded_others):
+                st.markdown("\n\n---\n\n".join(others))
 
 
 def peer_shares(results: tuple[QuestionResult, ...], stats: Mapping[str, object | None]) -> None:
@@ -317,10 +332,13 @@ def trace(rows: tuple[TraceRow, ...], score: engine.Score) -> None:
     st.altair_chart(chart, width="stretch")
 
 
-def progress(view: View, place=None) -> None:
-    """How many stages are committed, as a bar; ``place`` (an ``st.empty`` above) lets a fragment redraw it."""
-    committed = sum(1 for s in view.stages if s.results is not None)
-    (place or st).progress(committed / view.total_stages, text=f"{committed} of {view.total_stages} stages committed")
+def progress(view: View, number: int | None, place=None) -> None:
+    """Where the learner is in the case, as a bar: the stage in play (``number``; None once the reveal is
+    due). ``place`` (an ``st.empty`` above) lets a fragment redraw it."""
+    total = view.total_stages
+    shown = total if number is None else number
+    (place or st).progress(shown / total, text="Every stage committed" if number is None
+                           else f"Stage {number} of {total}")
 
 
 def open_stage_number(view: View, acknowledged: int) -> int | None:
@@ -338,7 +356,7 @@ def past_stage(stage: StageView, total: int) -> None:
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
          acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None,
          around: Around | None = None, peer_stats: Callable[[], Mapping[str, object | None]] | None = None,
-         start: int = 1, place=None) -> None:
+         start: int = 1, place=None, answers_in: Callable[[int], None] | None = None) -> None:
     """Lay out a case as the engine's view allows: past stages, feedback, the open stage, the reveal.
 
     ``acknowledged`` is how many committed stages' feedback the learner has moved past; the newly
@@ -346,18 +364,13 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
     number to a warning shown above its feedback. ``peer_stats``, when given, is asked for
     the peer figures (``peers.stats_for_case``) only when a stage's feedback is on screen.
     ``start`` leaves out the stages before it (the player draws those outside its fragment), and
-    ``place`` is where the progress bar goes.
+    ``place`` is where the progress bar goes. ``answers_in``, given the open stage's number, draws its
+    questions or feedback in place of :func:`stage_answers` (the player's fragment of its own).
     """
-    around = around or Around()
     scroll_key = f"{key}-scroll-to"
     target = st.session_state.pop(scroll_key, None)  # set by the Continue button just clicked
-
-    def advance(stage_number: int) -> None:
-        on_continue(stage_number)
-        last = stage_number == view.total_stages
-        st.session_state[scroll_key] = f"{key}-reveal" if last else f"{key}-stage-{stage_number + 1}"
-
-    progress(view, place)
+    number = open_stage_number(view, acknowledged)
+    progress(view, number, place)
     for stage in view.stages[start - 1:]:
         if stage.results is not None and stage.number <= acknowledged:
             past_stage(stage, view.total_stages)
@@ -365,27 +378,46 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
         with st.container(key=f"{key}-stage-{stage.number}"):
             st.markdown(f"### {stage_label(stage, view.total_stages)}\n\n#### {stage.heading}")
         stage_body(stage, key, heading=False)
-        if stage.results is None:
-            question_form(stage, key, on_commit, around)
+        if answers_in is not None:
+            answers_in(stage.number)
         else:
-            st.markdown("##### Feedback")
-            if notices and stage.number in notices:
-                st.warning(notices[stage.number], icon="⚠️")
-            feedback(stage.results)
-            # asked for, not drawn with every commit: the figures are a query over every learner's answers
-            if peer_stats is not None and st.toggle("How others answered", key=f"{key}-peers-{stage.number}",
-                                                    help="The first attempts of the learners on this server"):
-                peer_shares(stage.results, peer_stats())
-            if around.after_feedback:
-                around.after_feedback(stage)
-            label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
-            st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=advance, args=(stage.number,))
+            stage_answers(view, stage, key, on_commit, on_continue, notices=notices, around=around,
+                          peer_stats=peer_stats)
         break
     else:
         if view.finished and view.reveal is not None:
             reveal(view.reveal, view.source, anchor=f"{key}-reveal")
             trace(view.trace, view.score)
-            if around.after_trace:
+            if around and around.after_trace:
                 around.after_trace()
     if target:
         scroll_to(target)
+
+
+def stage_answers(view: View, stage: StageView, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
+                  on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None,
+                  around: Around | None = None,
+                  peer_stats: Callable[[], Mapping[str, object | None]] | None = None) -> None:
+    """The open stage under its findings: its questions until the commit, then their feedback and Continue
+    (which calls ``on_continue`` with the stage's number and asks :func:`play` to scroll to what follows)."""
+    around = around or Around()
+    if stage.results is None:
+        question_form(stage, key, on_commit, around)
+        return
+
+    def advance(stage_number: int) -> None:
+        last = stage_number == view.total_stages
+        st.session_state[f"{key}-scroll-to"] = f"{key}-reveal" if last else f"{key}-stage-{stage_number + 1}"
+        on_continue(stage_number)
+
+    if notices and stage.number in notices:
+        st.warning(notices[stage.number], icon="⚠️")
+    feedback(stage.results, heading="Feedback")
+    # asked for, not drawn with every commit: the figures are a query over every learner's answers
+    if peer_stats is not None and st.toggle("How others answered", key=f"{key}-peers-{stage.number}",
+                                            help="The first attempts of the learners on this server"):
+        peer_shares(stage.results, peer_stats())
+    if around.after_feedback:
+        around.after_feedback(stage)
+    label = "See what the authors did" if stage.number == view.total_stages else f"Continue to stage {stage.number + 1}"
+    st.button(label, type="primary", key=f"{key}-continue-{stage.number}", on_click=advance, args=(stage.number,))

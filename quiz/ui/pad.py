@@ -237,38 +237,47 @@ def _label(catalogue: Mapping[str, CatalogueEntry], diagnosis: str) -> str:
     return entry.label if entry else diagnosis
 
 
-def _pad_lines(pad: Pad, catalogue: Mapping[str, CatalogueEntry]) -> str:
-    return "\n".join(
-        f"{rank}. {_label(catalogue, e.diagnosis)}"
-        + (" — **leading**" if e.diagnosis == pad.leading_id else "")
-        + (" ⚠️ must not miss" if e.must_not_miss else "")
-        for rank, e in enumerate(pad.entries, 1))
+def _cell(text: str) -> str:
+    """``text`` fit for one cell of a Markdown table: no line breaks, no column separators."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def comparison(case: Case, stage_index: int, pad: Pad | None, catalogue: Mapping[str, CatalogueEntry]) -> None:
     """The learner's pad beside the expert's for a committed stage: what was missed, what the findings argue
-    against, must-not-miss coverage and the differential score."""
+    against, must-not-miss coverage and the differential score.
+
+    One table, rank by rank, and one Markdown element in all: it reads side by side on a phone too,
+    and a commit pays for every element it draws (docs/performance.md).
+    """
     stage = case.stages[stage_index]
     if not differential.has_differential(stage):
         return
     shown = differential.shown_findings(case, stage_index)
-    with st.container(border=True):
-        st.markdown("##### Your differential beside an expert's")
-        left, right = st.columns(2)
-        left.markdown("**Yours**\n\n" + (_pad_lines(pad, catalogue) if pad and pad.entries
-                                         else "*You kept no differential at this stage.*"))
-        right.markdown("**An expert's, at this stage**\n\n" + "\n".join(
-            f"{e.rank}. **{_label(catalogue, e.diagnosis)}**{' ⚠️ must not miss' if e.must_not_miss else ''}  \n"
-            f"   {e.reason}" for e in differential.expert(stage)))
-        if not pad or not pad.entries:
-            return
+    mine = list(pad.entries) if pad else []
+    expert = list(differential.expert(stage))
+    rows = ["| | Yours | An expert's, at this stage |", "| --- | --- | --- |"]
+    for rank in range(1, max(len(mine), len(expert)) + 1):
+        yours = ""
+        if rank <= len(mine):
+            entry = mine[rank - 1]
+            yours = (_cell(_label(catalogue, entry.diagnosis)) + (" — **leading**" if entry.diagnosis == pad.leading_id else "")
+                     + (" ⚠️ must not miss" if entry.must_not_miss else ""))
+        theirs = ""
+        if rank <= len(expert):
+            entry = expert[rank - 1]
+            theirs = (f"**{_cell(_label(catalogue, entry.diagnosis))}**{' ⚠️ must not miss' if entry.must_not_miss else ''}"
+                      f" — {_cell(entry.reason)}")
+        rows.append(f"| {rank} | {yours} | {theirs} |")
+    parts = ["##### Your differential beside an expert's", "\n".join(rows)]
+    if not mine:
+        parts.append("*You kept no differential at this stage.*")
+    else:
         result = differential.compare(case, stage_index, pad)
-        st.metric("Differential score", f"{result.percent:g}%",
-                  help="Expert entries included (weighted by their rank), must-not-miss coverage and the place "
-                       "of the eventual diagnosis; see docs/reasoning.md")
         covered = "none to cover" if result.must_not_miss is None else f"{100 * result.must_not_miss:.0f}%"
-        notes = [f"Expert entries included: **{len(result.included)} of {len(result.expert)}** · "
-                 f"must-not-miss covered: **{covered}**\n"]
+        notes = [f"**Differential score {result.percent:g}%** · expert entries included: "
+                 f"**{len(result.included)} of {len(result.expert)}** · must-not-miss covered: **{covered}**  \n"
+                 "*The score weighs the expert's entries you included by their rank, your must-not-miss coverage "
+                 "and the place of the eventual diagnosis (docs/reasoning.md).*\n"]
         for entry in result.missed:
             notes.append(f"- Not on your list: **{_label(catalogue, entry.diagnosis)}**"
                          + (" (a must-not-miss at this point)" if entry.must_not_miss else ""))
@@ -281,7 +290,9 @@ def comparison(case: Case, stage_index: int, pad: Pad | None, catalogue: Mapping
             else:
                 notes.append(f"- Worth weighing: you kept **{name}** with no finding cited for it, and the expert "
                              "left it off at this stage.")
-        st.markdown("\n".join(notes))
+        parts.append("\n".join(notes))
+    with st.container(border=True):
+        st.markdown("\n\n".join(parts))
 
 
 def representation_feedback(case: Case, stage_index: int, mine: str | None) -> None:

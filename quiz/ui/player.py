@@ -153,11 +153,35 @@ def render(case: Case, store: Store, learner_id: int | None) -> None:
         components.scroll_to("player-top")  # last, so that its element shifts nothing above
 
 
-@st.fragment
+IN_PLAY = "player-in-play"  # the fragment's key: Continue reruns it by name (st.rerun(IN_PLAY))
+
+
+@st.fragment(key=IN_PLAY)
 def in_play(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], known: Known, place,
             start: int) -> None:
-    """The case from stage ``start`` on, while a stage is in play: what a pad edit, a commit or a
-    Continue reruns. The whole page reruns once the reveal is due or the commit made a record."""
+    """The case from stage ``start`` on, while a stage is in play: what a Continue reruns (the stage just
+    answered folds and the next opens). The open stage's answers are a fragment of their own
+    (``answers``), so a commit reruns only them. The whole page reruns once the reveal is due or the
+    commit made a record."""
+    view = _current_view(case, store, known)
+    if components.open_stage_number(view, _acknowledged(known)) is None:
+        st.rerun()
+    draw(case, store, catalogue, known, view, place, start, in_play_run=True)
+
+
+@st.fragment
+def answers(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], known: Known, number: int) -> None:
+    """Stage ``number``'s pad and questions until the commit, then its feedback and Continue: what a commit
+    reruns, leaving the stage's findings and the stages above it as they are on the page."""
+    view = _current_view(case, store, known)
+    if components.open_stage_number(view, _acknowledged(known)) != number:
+        st.rerun()  # another tab moved the attempt on: the whole page follows it
+    draw(case, store, catalogue, known, view, None, answers_of=number)
+
+
+def _current_view(case: Case, store: Store, known: Known) -> engine.View:
+    """The engine's view of ``known``, read again from the store if a commit left it stale; the whole page
+    reruns for a commit that made the visitor's record, or that the store then cannot give back."""
     if known.created:
         st.rerun()
     if known.stale:
@@ -166,10 +190,7 @@ def in_play(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], k
         except (StoreError, engine.EngineError):
             st.rerun()  # the whole page says what is wrong
         known.record, known.attempt, known.reasoning, known.stale = fresh.record, fresh.attempt, fresh.reasoning, False
-    view = engine.view(case, known.attempt)
-    if components.open_stage_number(view, _acknowledged(known)) is None:
-        st.rerun()
-    draw(case, store, catalogue, known, view, place, start)
+    return engine.view(case, known.attempt)
 
 
 def _acknowledged(known: Known) -> int:
@@ -179,8 +200,12 @@ def _acknowledged(known: Known) -> int:
 
 
 def draw(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], known: Known, view: engine.View,
-         place, start: int = 1) -> None:
-    """The stages from ``start`` on as ``known`` has them, the open one's pad and questions, and the reveal."""
+         place, start: int = 1, *, in_play_run: bool = False, answers_of: int | None = None) -> None:
+    """The stages from ``start`` on as ``known`` has them, the open one's pad and questions, and the reveal.
+
+    ``in_play_run``: drawn by the ``in_play`` fragment, which puts the open stage's answers in a fragment
+    of their own; ``answers_of``: only that open stage's pad and questions or feedback (that fragment).
+    """
     record_id = known.record_id
     attempt = known.attempt
     notice = st.session_state.pop(NOTICE_KEY, None)
@@ -224,19 +249,27 @@ def draw(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], know
                 known.learner_id = common.current_learner(store, create=True)
                 known.record = store.current_attempt(known.learner_id, case.id, seed=known.seed)
                 known.created = True
+                current = engine.replay(case, store.committed_choices(known.record.id), known.record.seed)
+            else:
+                # what the page was drawn from: if another tab has committed this stage since, the store
+                # refuses the write below, and only then is what it holds read
+                current = known.attempt
             record = known.record
-            current = engine.replay(case, store.committed_choices(record.id), record.seed)
         except (StoreError, engine.EngineError) as error:
             return not_saved(stage_index, error)
         known.stale = True
+
+        def overruled_by(stored: engine.Attempt) -> None:
+            """The first commit stands. A double click sent the same answers; a second tab may not have."""
+            if dict(stored.committed[stage_index]) != chosen:
+                st.session_state[f"overruled-{record.id}"] = (stage_index + 1,
+                                                              _overruled_notice(case, stage_index, chosen))
+            st.session_state[_ack_key(record.id)] = stage_index
+
         try:
             after = engine.commit(case, current, stage_index, chosen)
         except engine.AlreadyCommitted:
-            # The first commit stands. A double click sent the same answers; a second tab may not have.
-            if dict(current.committed[stage_index]) != chosen:
-                st.session_state[f"overruled-{record.id}"] = (stage_index + 1,
-                                                              _overruled_notice(case, stage_index, chosen))
-                st.session_state[_ack_key(record.id)] = stage_index
+            overruled_by(current)
             return None
         except engine.EngineError as error:
             return str(error)
@@ -245,13 +278,19 @@ def draw(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], know
             stored = store.record_stage(record.id, stage_index, case.stages[stage_index].kind,
                                         engine.results(case, after, stage_index),
                                         finished=(done.earned, done.possible) if done else None, reasoning=mine)
-        except StoreError as error:
+            if not stored:  # committed meanwhile, by another tab or a double click the page had not seen
+                held = engine.replay(case, store.committed_choices(record.id), record.seed)
+        except (StoreError, engine.EngineError) as error:
             return not_saved(stage_index, error)
         if known.created:  # the widgets are keyed by the record from now on: the visitor's are left behind
             pad.forget(key, stage_index + 1)
-        if stored:  # the fragment's next run needs no read: this is what the store now holds
-            known.attempt, known.stale = after, False
-            known.reasoning = {**known.reasoning, stage_index: reasoning_as_read(mine)}
+        if not stored:
+            if stage_index < len(held.committed):
+                overruled_by(held)
+            return None
+        # the fragment's next run needs no read: this is what the store now holds
+        known.attempt, known.stale = after, False
+        known.reasoning = {**known.reasoning, stage_index: reasoning_as_read(mine)}
         st.session_state[_ack_key(record.id)] = stage_index
         return None
 
@@ -259,6 +298,8 @@ def draw(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], know
         st.session_state[ack_key] = stage_number
         pad.forget(key, stage_number)
         st.session_state.pop(notice_key, None)
+        if (in_play_run or answers_of is not None) and stage_number < view.total_stages:
+            st.rerun(IN_PLAY)  # fold the stage, open the next: the stages' fragment, not only the answers
 
     overruled = st.session_state.get(notice_key)
 
@@ -285,9 +326,15 @@ def draw(case: Case, store: Store, catalogue: Mapping[str, CatalogueEntry], know
         pad.course(case, pads, calibration.certainty_trace(judgements(case, attempt, reasoning)), catalogue)
 
     around = components.Around(before_form, after_question, form_end, after_feedback, after_trace)
-    components.play(view, key, on_commit, acknowledged, on_continue,
-                    notices=dict([overruled]) if overruled else None, around=around,
-                    peer_stats=lambda: peers.stats_for_case(store, case), start=start, place=place)
+    notices = dict([overruled]) if overruled else None
+    peer_stats = lambda: peers.stats_for_case(store, case)  # noqa: E731
+    if answers_of is not None:
+        components.stage_answers(view, view.stages[answers_of - 1], key, on_commit, on_continue, notices=notices,
+                                 around=around, peer_stats=peer_stats)
+        return
+    components.play(view, key, on_commit, acknowledged, on_continue, notices=notices, around=around,
+                    peer_stats=peer_stats, start=start, place=place,
+                    answers_in=(lambda number: answers(case, store, catalogue, known, number)) if in_play_run else None)
 
 
 def back_to_library() -> None:
