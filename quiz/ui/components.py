@@ -353,6 +353,11 @@ def past_stage(stage: StageView, total: int) -> None:
         st.markdown(findings_text(stage.findings) + "\n\n---\n\n" + summary_text(stage.results))
 
 
+def _scroll_key(key: str) -> str:
+    """Where Continue leaves what :func:`play` scrolls to on the run that follows."""
+    return f"{key}-scroll-to"
+
+
 def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | None],
          acknowledged: int, on_continue: Callable[[int], None], *, notices: dict[int, str] | None = None,
          around: Around | None = None, peer_stats: Callable[[], Mapping[str, object | None]] | None = None,
@@ -367,8 +372,7 @@ def play(view: View, key: str, on_commit: Callable[[int, dict[str, str]], str | 
     ``place`` is where the progress bar goes. ``answers_in``, given the open stage's number, draws its
     questions or feedback in place of :func:`stage_answers` (the player's fragment of its own).
     """
-    scroll_key = f"{key}-scroll-to"
-    target = st.session_state.pop(scroll_key, None)  # set by the Continue button just clicked
+    target = st.session_state.pop(_scroll_key(key), None)  # set by the Continue button just clicked
     number = open_stage_number(view, acknowledged)
     progress(view, number, place)
     for stage in view.stages[start - 1:]:
@@ -407,7 +411,7 @@ def stage_answers(view: View, stage: StageView, key: str, on_commit: Callable[[i
 
     def advance(stage_number: int) -> None:
         last = stage_number == view.total_stages
-        st.session_state[f"{key}-scroll-to"] = f"{key}-reveal" if last else f"{key}-stage-{stage_number + 1}"
+        st.session_state[_scroll_key(key)] = f"{key}-reveal" if last else f"{key}-stage-{stage_number + 1}"
         on_continue(stage_number)
 
     if notices and stage.number in notices:
